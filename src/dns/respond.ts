@@ -1,0 +1,115 @@
+/**
+ * One query in, one response out: parse, resolve against the current zones, write with EDNS
+ * (RFC 6891) and truncation (RFC 1035 §4.2.1, RFC 2181 §9). Transport-independent; the UDP and
+ * TCP servers call `respond` with the message and the transport's size limit.
+ */
+import { parseQuery, type Edns, type Query } from './query.js';
+import { resolve, type Resolution } from './resolve.js';
+import { CLASS_ANY, CLASS_IN, RCODE, T } from './types.js';
+import { MessageWriter } from './writer.js';
+import type { ZoneSet } from '../zone/zoneset.js';
+
+/** RFC 1035 §4.2.1: the UDP limit without EDNS. */
+export const CLASSIC_UDP_SIZE = 512;
+/** Our advertised and maximum UDP payload (DNS Flag Day 2020 recommendation). */
+export const EDNS_UDP_SIZE = 1232;
+/** RFC 7766 §8: TCP messages are framed with a 16-bit length. */
+export const TCP_MAX = 65535;
+const OPT_RR_SIZE = 11;
+
+const QR = 0x8000;
+const AA = 0x0400;
+const TC = 0x0200;
+const RD = 0x0100;
+const CD = 0x0010;
+
+export interface ResponseInfo {
+  /** The encoded response, or undefined when the query is dropped. */
+  readonly response?: Buffer;
+  readonly rcode?: number;
+  readonly truncated?: boolean;
+  /** Why a query was dropped or answered with an error, for debug logs and metrics. */
+  readonly reason?: string;
+  readonly query?: Query;
+}
+
+export function respond(zones: ZoneSet, msg: Buffer, tcp: boolean): ResponseInfo {
+  const parsed = parseQuery(msg);
+  if (parsed.kind === 'drop') return { reason: parsed.reason };
+  if (parsed.kind === 'error') {
+    const q = parsed.query;
+    const w = new MessageWriter(CLASSIC_UDP_SIZE);
+    w.header(parsed.id, QR | (parsed.opcode << 11) | (parsed.rd ? RD : 0) | parsed.rcode);
+    if (q) w.question(q.qname, q.qtype, q.qclass);
+    return { response: w.finish(), rcode: parsed.rcode, reason: parsed.reason, query: q };
+  }
+
+  const q = parsed.query;
+  const limit = tcp ? TCP_MAX : udpLimit(q.edns);
+  const w = new MessageWriter(limit);
+  const baseFlags = QR | (q.rd ? RD : 0) | (q.cd ? CD : 0);
+  w.header(q.id, baseFlags);
+  if (!w.question(q.qname, q.qtype, q.qclass)) return { reason: 'question does not fit' };
+  const questionEnd = w.pos;
+  if (q.edns) w.reserveTail(OPT_RR_SIZE);
+
+  let rcode: number;
+  let truncated = false;
+  if (q.edns && q.edns.version > 0) {
+    rcode = RCODE.BADVERS; // RFC 6891 §6.1.3
+  } else if (q.qtype === T.OPT) {
+    rcode = RCODE.FORMERR; // OPT is a pseudo-type and cannot be asked for
+  } else if (q.qtype === T.AXFR || q.qtype === T.IXFR || (q.qclass !== CLASS_IN && q.qclass !== CLASS_ANY)) {
+    rcode = RCODE.REFUSED; // zone transfers are not offered; only class IN is served
+  } else if (q.qtype === T.MAILA || q.qtype === T.MAILB) {
+    rcode = RCODE.NOTIMP;
+  } else {
+    const res = resolve(zones, q.qname, q.qtype);
+    rcode = res.rcode;
+    if (res.aa) w.setFlags(w.flags() | AA);
+    truncated = !writeSections(w, res);
+    if (truncated) {
+      w.truncateToQuestion(questionEnd);
+      w.setFlags(w.flags() | TC);
+    }
+  }
+  w.setFlags(w.flags() | (rcode & 0xf));
+  if (q.edns) w.raw(optRecord(rcode, q.edns.dnssecOk));
+  return { response: w.finish(), rcode, truncated: truncated || (w.flags() & TC) !== 0, query: q };
+}
+
+/** RFC 6891 §6.2.5: honour the requester's size, never below 512, never above ours. */
+function udpLimit(edns: Edns | undefined): number {
+  if (!edns) return CLASSIC_UDP_SIZE;
+  return Math.min(Math.max(edns.udpSize, CLASSIC_UDP_SIZE), EDNS_UDP_SIZE);
+}
+
+/**
+ * Writes answer, authority and additional. Returns false when the answer or authority does not
+ * fit (the caller truncates); additional records that do not fit are left out, setting TC
+ * only for required glue.
+ */
+function writeSections(w: MessageWriter, res: Resolution): boolean {
+  for (const e of res.answer) if (!w.rrset(1, e.rrset, e.ttl)) return false;
+  for (const e of res.authority) if (!w.rrset(2, e.rrset, e.ttl)) return false;
+  for (let i = 0; i < res.additional.length; i++) {
+    if (!w.rrset(3, res.additional[i].rrset)) {
+      if (i < res.requiredAdditional) w.setFlags(w.flags() | TC); // RFC 9471 §3
+      break;
+    }
+  }
+  return true;
+}
+
+/** RFC 6891 §6.1.2: root owner, CLASS = our UDP size, TTL = extended rcode | version 0 | DO. */
+function optRecord(rcode: number, dnssecOk: boolean): Buffer {
+  const b = Buffer.alloc(OPT_RR_SIZE);
+  b[0] = 0;
+  b.writeUInt16BE(T.OPT, 1);
+  b.writeUInt16BE(EDNS_UDP_SIZE, 3);
+  b[5] = (rcode >> 4) & 0xff;
+  b[6] = 0;
+  b.writeUInt16BE(dnssecOk ? 0x8000 : 0, 7);
+  b.writeUInt16BE(0, 9);
+  return b;
+}

@@ -1,0 +1,40 @@
+/**
+ * RR type, class, opcode and rcode numbers used by steerdns (IANA DNS parameters).
+ * Type mnemonics go through `typeFromText`/`typeToText`, which also accept RFC 3597 `TYPEnnn`.
+ */
+
+export const T = {
+  A: 1, NS: 2, CNAME: 5, SOA: 6, PTR: 12, HINFO: 13, MX: 15, TXT: 16, AAAA: 28, SRV: 33,
+  NAPTR: 35, DS: 43, SSHFP: 44, RRSIG: 46, NSEC: 47, DNSKEY: 48, NSEC3: 50, TLSA: 52,
+  OPT: 41, IXFR: 251, AXFR: 252, MAILB: 253, MAILA: 254, ANY: 255, CAA: 257,
+} as const;
+
+export const CLASS_IN = 1;
+export const CLASS_ANY = 255;
+
+/** RFC 1035 §4.1.1, RFC 6891 §6.1.3 (BADVERS is extended: 16). */
+export const RCODE = { NOERROR: 0, FORMERR: 1, SERVFAIL: 2, NXDOMAIN: 3, NOTIMP: 4, REFUSED: 5, BADVERS: 16 } as const;
+export const OPCODE_QUERY = 0;
+
+/** RFC 3597 §4: only the RFC 1035 types may have their embedded names compressed. */
+export const COMPRESSIBLE = new Set<number>([T.NS, T.CNAME, T.SOA, T.PTR, T.MX]);
+
+const byName = new Map<string, number>(Object.entries(T));
+const byNumber = new Map<number, string>(Object.entries(T).map(([k, v]) => [v, k]));
+
+/** Type number for a mnemonic or `TYPEnnn` (case-insensitive); undefined when unknown. */
+export function typeFromText(text: string): number | undefined {
+  const up = text.toUpperCase();
+  const known = byName.get(up);
+  if (known !== undefined) return known;
+  const m = /^TYPE([0-9]{1,5})$/.exec(up);
+  if (m) {
+    const n = Number(m[1]);
+    if (n <= 0xffff) return n;
+  }
+  return undefined;
+}
+
+export function typeToText(type: number): string {
+  return byNumber.get(type) ?? `TYPE${type}`;
+}

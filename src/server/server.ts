@@ -1,0 +1,69 @@
+/**
+ * Starts the UDP and TCP listeners for every listen address and stops them. Each address
+ * serves both transports on the same port; with port 0 the TCP port chosen by the system is
+ * reused for UDP, so tests can run on ephemeral ports.
+ */
+import type dgram from 'node:dgram';
+import type net from 'node:net';
+import type { Logger } from '../log.js';
+import type { ZoneSet } from '../zone/zoneset.js';
+import { createHandler } from './handler.js';
+import { ConnectionTable, DEFAULT_TCP_OPTIONS, listenTcp, type TcpOptions } from './tcp.js';
+import { listenUdp } from './udp.js';
+
+export interface ListenAddress {
+  readonly host: string;
+  readonly port: number;
+}
+
+export interface ServerOptions {
+  readonly listen: readonly ListenAddress[];
+  /** Returns the zones to answer from; read once per query, so a swap is atomic. */
+  readonly zones: () => ZoneSet;
+  readonly log: Logger;
+  readonly tcp?: Partial<TcpOptions>;
+}
+
+export interface RunningServer {
+  /** The addresses actually bound (ports resolved when 0 was asked). */
+  readonly addresses: readonly ListenAddress[];
+  close(): Promise<void>;
+}
+
+export async function startServer(opts: ServerOptions): Promise<RunningServer> {
+  const tcpOpts = { ...DEFAULT_TCP_OPTIONS, ...opts.tcp };
+  const handle = createHandler(opts.zones, opts.log);
+  const table = new ConnectionTable(tcpOpts.maxConnections);
+  const udp: dgram.Socket[] = [];
+  const tcp: net.Server[] = [];
+  const addresses: ListenAddress[] = [];
+  const close = async () => {
+    for (const s of udp) s.close();
+    const closing = tcp.map((s) => new Promise<void>((r) => s.close(() => r())));
+    table.destroyAll(); // server.close() waits for open connections
+    await Promise.all(closing);
+  };
+  try {
+    for (const { host, port } of opts.listen) {
+      // An ephemeral TCP port may be taken for UDP by someone else: try a few times.
+      for (let attempt = 0; ; attempt++) {
+        const t = await listenTcp(host, port, handle, opts.log, tcpOpts, table);
+        const bound = (t.address() as net.AddressInfo).port;
+        try {
+          udp.push(await listenUdp(host, bound, handle, opts.log));
+          tcp.push(t);
+          addresses.push({ host, port: bound });
+          break;
+        } catch (err) {
+          await new Promise<void>((r) => t.close(() => r()));
+          if (port !== 0 || attempt >= 5) throw err;
+        }
+      }
+      opts.log.info({ host, port: addresses[addresses.length - 1].port }, 'listening on UDP and TCP');
+    }
+  } catch (err) {
+    await close();
+    throw err;
+  }
+  return { addresses, close };
+}

@@ -1,0 +1,92 @@
+/**
+ * TCP transport (RFC 7766, RFC 1035 §4.2.2): 2-byte length framing, several and pipelined
+ * queries per connection answered in order, an idle timeout, and a cap on connections where
+ * the connection idle longest is closed to make room, so a crowd of silent or half-sent
+ * connections never locks out a new client.
+ */
+import net from 'node:net';
+import type { Logger } from '../log.js';
+import type { QueryHandler } from './handler.js';
+
+export interface TcpOptions {
+  /** Close a connection with no complete query for this long (RFC 7766 §6.2.3). */
+  readonly idleTimeoutMs: number;
+  /** Concurrent connections across all TCP listeners. */
+  readonly maxConnections: number;
+}
+
+export const DEFAULT_TCP_OPTIONS: TcpOptions = { idleTimeoutMs: 10_000, maxConnections: 1000 };
+
+/** Connections shared by all TCP listeners; insertion order is least recently active first. */
+export class ConnectionTable {
+  private readonly active = new Map<net.Socket, true>();
+  constructor(private readonly max: number) {}
+
+  add(socket: net.Socket): void {
+    while (this.active.size >= this.max) {
+      const oldest = this.active.keys().next().value as net.Socket;
+      this.active.delete(oldest);
+      oldest.destroy();
+    }
+    this.active.set(socket, true);
+  }
+
+  touch(socket: net.Socket): void {
+    if (this.active.delete(socket)) this.active.set(socket, true);
+  }
+
+  remove(socket: net.Socket): void {
+    this.active.delete(socket);
+  }
+
+  get size(): number {
+    return this.active.size;
+  }
+
+  destroyAll(): void {
+    for (const s of this.active.keys()) s.destroy();
+    this.active.clear();
+  }
+}
+
+export function listenTcp(host: string, port: number, handle: QueryHandler, log: Logger, opts: TcpOptions, table: ConnectionTable): Promise<net.Server> {
+  const server = net.createServer({ noDelay: true }, (socket) => serveConnection(socket, handle, opts, table));
+  server.on('error', (err) => log.error({ err, host, port }, 'TCP server error'));
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ host, port, exclusive: true, ipv6Only: net.isIPv6(host) }, () => {
+      server.off('error', reject);
+      resolve(server);
+    });
+  });
+}
+
+function serveConnection(socket: net.Socket, handle: QueryHandler, opts: TcpOptions, table: ConnectionTable): void {
+  table.add(socket);
+  const client = { transport: 'tcp' as const, address: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 };
+  let pending: Buffer = Buffer.alloc(0);
+  socket.setTimeout(opts.idleTimeoutMs, () => socket.destroy());
+  socket.on('error', () => socket.destroy()); // resets and aborts are normal on the internet
+  socket.on('close', () => table.remove(socket));
+  socket.on('drain', () => socket.resume());
+  socket.on('data', (chunk: Buffer) => {
+    pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
+    let off = 0;
+    while (pending.length - off >= 2) {
+      const len = pending.readUInt16BE(off);
+      if (pending.length - off - 2 < len) break;
+      const msg = pending.subarray(off + 2, off + 2 + len);
+      off += 2 + len;
+      table.touch(socket);
+      const out = handle(msg, client);
+      if (!out) continue;
+      const frame = Buffer.allocUnsafe(out.length + 2);
+      frame.writeUInt16BE(out.length, 0);
+      out.copy(frame, 2);
+      // Back-pressure: stop reading while the client is not reading its answers.
+      if (!socket.write(frame)) socket.pause();
+    }
+    pending = off === 0 ? pending : pending.subarray(off);
+    if (pending.length > 0) pending = Buffer.from(pending); // do not pin the large chunk
+  });
+}

@@ -1,0 +1,70 @@
+/**
+ * Loads every `*.zone` file of the zones directory into a ZoneSet. The file name (without
+ * `.zone`) is the initial origin; the zone's apex is where its SOA is. A file with any error
+ * is not served; the others still are.
+ */
+import { readdirSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { Name, NameError } from '../dns/name.js';
+import { T } from '../dns/types.js';
+import { parseZoneFile } from './parser.js';
+import type { Problem } from './record.js';
+import { compileZone, type Zone } from './zone.js';
+import { ZoneSet } from './zoneset.js';
+
+export interface LoadResult {
+  readonly zones: ZoneSet;
+  readonly problems: readonly Problem[];
+  /** Files that had errors and are not served. */
+  readonly failed: readonly string[];
+}
+
+export function loadZonesDir(dir: string): LoadResult {
+  const problems: Problem[] = [];
+  let files: string[];
+  try {
+    files = readdirSync(dir).filter((f) => f.endsWith('.zone')).sort();
+  } catch (e) {
+    problems.push({ file: dir, line: 0, severity: 'error', message: `cannot read the zones directory: ${(e as Error).message}` });
+    return { zones: new ZoneSet([]), problems, failed: [] };
+  }
+  const zones: Zone[] = [];
+  const failed: string[] = [];
+  const servedBy = new Map<string, string>();
+  for (const f of files) {
+    const path = join(dir, f);
+    const result = loadZoneFile(path);
+    problems.push(...result.problems);
+    if (!result.zone) {
+      failed.push(path);
+      continue;
+    }
+    const other = servedBy.get(result.zone.origin.key);
+    if (other) {
+      problems.push({ file: path, line: 0, severity: 'error', message: `zone ${result.zone.origin} is already loaded from ${other}` });
+      failed.push(path);
+      continue;
+    }
+    servedBy.set(result.zone.origin.key, path);
+    zones.push(result.zone);
+  }
+  return { zones: new ZoneSet(zones), problems, failed };
+}
+
+export function loadZoneFile(path: string): { zone?: Zone; problems: Problem[] } {
+  const stem = basename(path).replace(/\.zone$/, '');
+  let origin: Name;
+  try {
+    origin = Name.fromText(stem.endsWith('.') ? stem : stem + '.');
+  } catch (e) {
+    if (!(e instanceof NameError)) throw e;
+    return { problems: [{ file: path, line: 0, severity: 'error', message: `file name "${stem}" is not a domain name: ${e.message}` }] };
+  }
+  const parsed = parseZoneFile(path, origin);
+  const soa = parsed.records.find((r) => r.type === T.SOA);
+  const apex = soa ? soa.owner : origin;
+  const compiled = compileZone(apex, parsed.records, path);
+  const problems = [...parsed.problems, ...compiled.problems];
+  if (problems.some((p) => p.severity === 'error')) return { problems };
+  return { zone: compiled.zone, problems };
+}

@@ -1,0 +1,239 @@
+/**
+ * A compiled zone: records grouped into RRsets per node, validated once at load time, and the
+ * single `lookup(name, type)` that RFC 1034 §4.3.2 and RFC 4592 need (exact match, zone cut,
+ * empty non-terminal, closest encloser and wildcard). Protocol decisions (sections, flags) are
+ * made by the resolver from the result kind returned here.
+ */
+import { Name } from '../dns/name.js';
+import { T, typeToText } from '../dns/types.js';
+import type { Problem, Rdata, ZoneRecord } from './record.js';
+
+export interface RRset {
+  readonly owner: Name;
+  readonly type: number;
+  readonly ttl: number;
+  readonly rdatas: readonly Rdata[];
+}
+
+export interface ZoneNode {
+  readonly name: Name;
+  /** Empty for an empty non-terminal. */
+  readonly rrsets: ReadonlyMap<number, RRset>;
+}
+
+export type LookupResult =
+  /** `rrset` answers the question; `wildcard` when synthesized from `*.<closest encloser>`. */
+  | { readonly kind: 'answer'; readonly rrset: RRset; readonly wildcard: boolean }
+  /** The name is an alias: the caller restarts the query at `target`. */
+  | { readonly kind: 'cname'; readonly rrset: RRset; readonly target: Name; readonly wildcard: boolean }
+  /** The name is at or below a zone cut: refer to `ns`. */
+  | { readonly kind: 'referral'; readonly ns: RRset }
+  | { readonly kind: 'nodata'; readonly wildcard: boolean }
+  | { readonly kind: 'nxdomain' };
+
+/** Types that may sit beside a CNAME (RFC 4035 §2.5 for the DNSSEC ones). */
+const CNAME_COMPANIONS = new Set<number>([T.CNAME, T.RRSIG, T.NSEC]);
+const GLUE_TYPES = new Set<number>([T.A, T.AAAA]);
+
+export class Zone {
+  readonly origin: Name;
+  readonly soa: RRset;
+  /** RFC 2308 §3: negative answers are cached for min(SOA TTL, SOA MINIMUM). */
+  readonly negativeTtl: number;
+  private readonly nodes: ReadonlyMap<string, ZoneNode>;
+  private readonly cuts: ReadonlySet<string>;
+
+  constructor(origin: Name, soa: RRset, nodes: Map<string, ZoneNode>, cuts: Set<string>) {
+    this.origin = origin;
+    this.soa = soa;
+    this.nodes = nodes;
+    this.cuts = cuts;
+    const minimum = soa.rdatas[0].wire.readUInt32BE(soa.rdatas[0].wire.length - 4);
+    this.negativeTtl = Math.min(soa.ttl, minimum);
+  }
+
+  /** Number of RRsets (for logs and status). */
+  get rrsetCount(): number {
+    let n = 0;
+    for (const node of this.nodes.values()) n += node.rrsets.size;
+    return n;
+  }
+
+  /** The node with exactly this key, glue and occluded data included. */
+  node(key: string): ZoneNode | undefined {
+    return this.nodes.get(key);
+  }
+
+  /**
+   * RFC 1034 §4.3.2 step 3 for a name inside this zone. `parentSide` answers DS at a cut from
+   * this (the parent) zone instead of referring (RFC 4035 §3.1.4.1).
+   */
+  lookup(qname: Name, qtype: number): LookupResult {
+    const keys = qname.suffixKeys();
+    const depth = this.origin.labels.length;
+    // keys[i] is the name with i labels removed; walk from just below the apex down to qname.
+    let encloser = this.nodes.get(this.origin.key)!;
+    for (let i = keys.length - depth - 2; i >= 0; i--) {
+      const node = this.nodes.get(keys[i]);
+      if (!node) return this.wildcard(qname, qtype, encloser);
+      if (this.cuts.has(keys[i]) && !(i === 0 && qtype === T.DS)) {
+        return { kind: 'referral', ns: node.rrsets.get(T.NS)! };
+      }
+      encloser = node;
+    }
+    return this.fromNode(encloser, qtype, false);
+  }
+
+  /** RFC 4592 §3.3.1: only `*.<closest encloser>` can synthesize an answer. */
+  private wildcard(qname: Name, qtype: number, encloser: ZoneNode): LookupResult {
+    const star = this.nodes.get('*.' + (encloser.name.key === '.' ? '' : encloser.name.key));
+    if (!star) return { kind: 'nxdomain' };
+    return this.fromNode(star, qtype, true, qname);
+  }
+
+  private fromNode(node: ZoneNode, qtype: number, wildcard: boolean, owner?: Name): LookupResult {
+    const rename = (rrset: RRset): RRset => (owner ? { ...rrset, owner } : rrset);
+    const cname = node.rrsets.get(T.CNAME);
+    if (cname && qtype !== T.CNAME) {
+      return { kind: 'cname', rrset: rename(cname), target: cname.rdatas[0].names[0].name, wildcard };
+    }
+    let rrset = node.rrsets.get(qtype);
+    if (!rrset && qtype === T.ANY) rrset = firstRRset(node);
+    if (rrset) return { kind: 'answer', rrset: rename(rrset), wildcard };
+    return { kind: 'nodata', wildcard };
+  }
+}
+
+/** RFC 8482 §4.1: answer ANY with one RRset; the lowest type number keeps it predictable. */
+function firstRRset(node: ZoneNode): RRset | undefined {
+  let best: RRset | undefined;
+  for (const rrset of node.rrsets.values()) if (!best || rrset.type < best.type) best = rrset;
+  return best;
+}
+
+export interface CompileResult {
+  zone?: Zone;
+  problems: Problem[];
+}
+
+/**
+ * Groups records into RRsets and validates the zone: exactly one SOA at the apex, NS at the
+ * apex, nothing beside a CNAME, addresses for in-zone NS targets. Out-of-zone records are
+ * dropped with a warning. Any error means no zone.
+ */
+export function compileZone(apex: Name, records: readonly ZoneRecord[], file: string): CompileResult {
+  const problems: Problem[] = [];
+  const error = (line: number, message: string, f = file) => problems.push({ file: f, line, severity: 'error', message });
+  const warn = (line: number, message: string, f = file) => problems.push({ file: f, line, severity: 'warning', message });
+
+  interface Building { name: Name; rrsets: Map<number, { rrset: RRset; line: number; file: string }> }
+  const building = new Map<string, Building>();
+  const ensure = (name: Name): Building => {
+    let b = building.get(name.key);
+    if (!b) {
+      b = { name, rrsets: new Map() };
+      building.set(name.key, b);
+      const parent = name.parent();
+      if (parent && name.key !== apex.key) ensure(parent); // empty non-terminals up to the apex
+    }
+    return b;
+  };
+  ensure(apex);
+
+  for (const r of records) {
+    if (!r.owner.isSubdomainOf(apex)) {
+      warn(r.line, `${r.owner} is outside the zone ${apex}; ignored`, r.file);
+      continue;
+    }
+    if (r.type === T.SOA && r.owner.key !== apex.key) {
+      error(r.line, `SOA record for ${r.owner} is not at the zone apex ${apex}`, r.file);
+      continue;
+    }
+    const node = ensure(r.owner);
+    const existing = node.rrsets.get(r.type);
+    if (!existing) {
+      node.rrsets.set(r.type, { rrset: { owner: node.name, type: r.type, ttl: r.ttl, rdatas: [r.rdata] }, line: r.line, file: r.file });
+      continue;
+    }
+    const rrset = existing.rrset;
+    if (rrset.rdatas.some((d) => d.wire.equals(r.rdata.wire))) continue; // RFC 2181 §5: an RRset has no duplicates
+    if (r.type === T.SOA) {
+      error(r.line, `second SOA record at the apex (the first is on line ${existing.line})`, r.file);
+      continue;
+    }
+    if (r.type === T.CNAME) {
+      error(r.line, `second CNAME record for ${r.owner} (the first is on line ${existing.line})`, r.file);
+      continue;
+    }
+    if (r.ttl !== rrset.ttl) {
+      // RFC 2181 §5.2: one TTL per RRset; like BIND, keep the first.
+      warn(r.line, `TTL ${r.ttl} differs from ${rrset.ttl} of the ${typeToText(r.type)} RRset at ${r.owner} (line ${existing.line}); using ${rrset.ttl}`, r.file);
+    }
+    existing.rrset = { ...rrset, rdatas: [...rrset.rdatas, r.rdata] };
+  }
+
+  const apexNode = building.get(apex.key)!;
+  const soa = apexNode.rrsets.get(T.SOA);
+  if (!soa) error(0, `zone ${apex} has no SOA record at its apex`);
+  if (!apexNode.rrsets.has(T.NS)) error(soa?.line ?? 0, `zone ${apex} has no NS records at its apex`);
+
+  // Zone cuts: NS anywhere but the apex. Data below a cut other than glue is occluded.
+  const cuts = new Set<string>();
+  for (const [key, b] of building) if (key !== apex.key && b.rrsets.has(T.NS)) cuts.add(key);
+  const belowCut = (name: Name): string | undefined => {
+    for (let n = name.parent(); n && n.key !== apex.key && n.labels.length >= apex.labels.length; n = n.parent()) {
+      if (cuts.has(n.key)) return n.key;
+    }
+    return undefined;
+  };
+
+  for (const [key, b] of building) {
+    const cname = b.rrsets.get(T.CNAME);
+    if (cname) {
+      for (const [type, other] of b.rrsets) {
+        if (!CNAME_COMPANIONS.has(type)) {
+          error(other.line, `${b.name} has a CNAME (line ${cname.line}) and other data (${typeToText(type)}); a CNAME must stand alone`, other.file);
+        }
+      }
+      if (key === apex.key) error(cname.line, `CNAME at the zone apex ${apex}`, cname.file);
+    }
+    const cut = belowCut(b.name);
+    for (const [type, s] of b.rrsets) {
+      if (cut && !GLUE_TYPES.has(type)) {
+        warn(s.line, `${typeToText(type)} record for ${b.name} is below the delegation at ${cut} and will not be served`, s.file);
+      }
+    }
+    if (cuts.has(key) && b.rrsets.has(T.DS) === false && b.rrsets.size > 1) {
+      for (const [type, s] of b.rrsets) {
+        if (type !== T.NS && type !== T.DS && !GLUE_TYPES.has(type)) {
+          warn(s.line, `${typeToText(type)} record at the delegation point ${b.name} will not be served (only NS, DS and glue are)`, s.file);
+        }
+      }
+    }
+  }
+
+  // Every in-zone NS target needs an address here, or resolvers cannot reach it (glue).
+  for (const b of building.values()) {
+    const ns = b.rrsets.get(T.NS);
+    if (!ns) continue;
+    for (const rdata of ns.rrset.rdatas) {
+      const target = rdata.names[0].name;
+      if (!target.isSubdomainOf(apex)) continue;
+      const t = building.get(target.key);
+      if (!t || (!t.rrsets.has(T.A) && !t.rrsets.has(T.AAAA))) {
+        const what = belowCut(target) || cuts.has(target.key) ? 'glue' : 'address records';
+        error(ns.line, `NS target ${target} is inside the zone but has no ${what} (A or AAAA)`, ns.file);
+      }
+    }
+  }
+
+  if (problems.some((p) => p.severity === 'error')) return { problems };
+
+  const nodes = new Map<string, ZoneNode>();
+  for (const [key, b] of building) {
+    const rrsets = new Map<number, RRset>();
+    for (const [type, s] of b.rrsets) rrsets.set(type, s.rrset);
+    nodes.set(key, { name: b.name, rrsets });
+  }
+  return { zone: new Zone(apex, soa!.rrset, nodes, cuts), problems };
+}

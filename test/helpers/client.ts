@@ -1,0 +1,110 @@
+/**
+ * A small DNS client for tests: sends real queries over UDP and TCP to a server on loopback
+ * and decodes the answers with dns-packet. Every call is bounded by a timeout.
+ */
+import dgram from 'node:dgram';
+import net from 'node:net';
+import dnsPacket from 'dns-packet';
+
+export type Transport = 'udp' | 'tcp';
+
+export interface QueryOptions {
+  id?: number;
+  flags?: number;
+  /** Add an OPT record with this UDP payload size. */
+  edns?: { udpSize?: number; version?: number; do?: boolean; options?: dnsPacket.OptionCodes[] };
+  qclass?: string;
+}
+
+export function buildQuery(name: string, type: string, opts: QueryOptions = {}): Buffer {
+  const additionals: dnsPacket.Answer[] = [];
+  if (opts.edns) {
+    additionals.push({
+      type: 'OPT',
+      name: '.',
+      udpPayloadSize: opts.edns.udpSize ?? 1232,
+      extendedRcode: 0,
+      ednsVersion: opts.edns.version ?? 0,
+      flags: opts.edns.do ? dnsPacket.DNSSEC_OK : 0,
+      options: [],
+    } as unknown as dnsPacket.Answer); // dns-packet's OPT typing lacks ednsVersion
+  }
+  return dnsPacket.encode({
+    type: 'query',
+    id: opts.id ?? Math.floor(Math.random() * 65536),
+    flags: opts.flags ?? 0,
+    questions: [{ name, type: type as dnsPacket.RecordType, class: (opts.qclass ?? 'IN') as dnsPacket.RecordClass }],
+    additionals,
+  });
+}
+
+export function sendUdp(port: number, msg: Buffer, host = '127.0.0.1', timeoutMs = 2000): Promise<Buffer | undefined> {
+  return new Promise((resolve, reject) => {
+    const sock = dgram.createSocket(net.isIPv6(host) ? 'udp6' : 'udp4');
+    const timer = setTimeout(() => {
+      sock.close();
+      resolve(undefined);
+    }, timeoutMs);
+    sock.on('message', (m) => {
+      clearTimeout(timer);
+      sock.close();
+      resolve(m);
+    });
+    sock.on('error', (e) => {
+      clearTimeout(timer);
+      sock.close();
+      reject(e);
+    });
+    sock.send(msg, port, host);
+  });
+}
+
+/** Sends frames on one TCP connection and collects `expect` framed replies. */
+export function sendTcp(port: number, msgs: Buffer[], expect = msgs.length, host = '127.0.0.1', timeoutMs = 3000): Promise<Buffer[]> {
+  return new Promise((resolve, reject) => {
+    const replies: Buffer[] = [];
+    let pending = Buffer.alloc(0);
+    const sock = net.connect({ port, host });
+    const timer = setTimeout(() => {
+      sock.destroy();
+      resolve(replies);
+    }, timeoutMs);
+    sock.on('connect', () => {
+      sock.write(Buffer.concat(msgs.map((m) => Buffer.concat([Buffer.from([m.length >> 8, m.length & 0xff]), m]))));
+    });
+    sock.on('data', (d) => {
+      pending = Buffer.concat([pending, d]);
+      while (pending.length >= 2 && pending.length >= 2 + pending.readUInt16BE(0)) {
+        const len = pending.readUInt16BE(0);
+        replies.push(pending.subarray(2, 2 + len));
+        pending = pending.subarray(2 + len);
+      }
+      if (replies.length >= expect) {
+        clearTimeout(timer);
+        sock.destroy();
+        resolve(replies);
+      }
+    });
+    sock.on('close', () => {
+      clearTimeout(timer);
+      resolve(replies);
+    });
+    sock.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+  });
+}
+
+export async function query(port: number, transport: Transport, name: string, type: string, opts: QueryOptions = {}, host = '127.0.0.1'): Promise<dnsPacket.Packet & { raw: Buffer }> {
+  const msg = buildQuery(name, type, opts);
+  const raw = transport === 'udp' ? await sendUdp(port, msg, host) : (await sendTcp(port, [msg], 1, host))[0];
+  if (!raw) throw new Error(`no ${transport} answer for ${name} ${type}`);
+  return Object.assign(dnsPacket.decode(raw), { raw });
+}
+
+/** Header bits of a raw response. */
+export function flagsOf(raw: Buffer) {
+  const f = raw.readUInt16BE(2);
+  return { qr: !!(f & 0x8000), opcode: (f >> 11) & 0xf, aa: !!(f & 0x400), tc: !!(f & 0x200), rd: !!(f & 0x100), ra: !!(f & 0x80), cd: !!(f & 0x10), rcode: f & 0xf };
+}
