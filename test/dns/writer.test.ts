@@ -1,0 +1,43 @@
+/** The response writer: compression pointers, RFC 3597 non-compression, whole-RRset rollback. */
+import t from 'tap';
+import dnsPacket from 'dns-packet';
+import { Name } from '../../src/dns/name.js';
+import { T } from '../../src/dns/types.js';
+import { MessageWriter } from '../../src/dns/writer.js';
+import type { RRset } from '../../src/zone/zone.js';
+
+const n = (s: string) => Name.fromText(s);
+const nameRdata = (name: Name, prefix = Buffer.alloc(0)) => ({ wire: Buffer.concat([prefix, name.wire]), names: [{ offset: prefix.length, name }] });
+
+t.test('owners and MX exchanges are compressed; SRV targets are not (RFC 3597 §4)', async (t) => {
+  const w = new MessageWriter(512);
+  w.header(1, 0x8400);
+  w.question(n('example.com.'), T.MX, 1);
+  const mx: RRset = { owner: n('example.com.'), type: T.MX, ttl: 60, rdatas: [nameRdata(n('mail.example.com.'), Buffer.from([0, 10]))] };
+  const srvTarget = n('sip.example.com.');
+  const srv: RRset = { owner: n('_sip._tcp.example.com.'), type: T.SRV, ttl: 60, rdatas: [nameRdata(srvTarget, Buffer.from([0, 1, 0, 2, 0, 3]))] };
+  t.ok(w.rrset(1, mx));
+  t.ok(w.rrset(3, srv));
+  const msg = w.finish();
+  const d = dnsPacket.decode(msg);
+  t.same(d.answers?.map((a) => a.data), [{ preference: 10, exchange: 'mail.example.com' }]);
+  t.same(d.additionals?.map((a) => a.data), [{ priority: 1, weight: 2, port: 3, target: 'sip.example.com' }]);
+  t.ok(msg.includes(srvTarget.wire), 'SRV target written in full');
+  const mxOwnerAt = 12 + 13 + 4;
+  t.equal(msg.readUInt16BE(mxOwnerAt), 0xc00c, 'MX owner points at the question');
+  t.equal(msg.readUInt16BE(mxOwnerAt + 2 + 10 + 2 + 5), 0xc00c, 'MX exchange is "mail" + pointer');
+});
+
+t.test('an RRset that does not fit leaves the message unchanged', async (t) => {
+  const w = new MessageWriter(60);
+  w.header(2, 0x8400);
+  w.question(n('example.com.'), T.A, 1);
+  const before = w.pos;
+  const big: RRset = { owner: n('a-long-owner-name.example.com.'), type: T.TXT, ttl: 1, rdatas: [{ wire: Buffer.alloc(20), names: [] }, { wire: Buffer.alloc(20), names: [] }] };
+  t.notOk(w.rrset(1, big));
+  t.equal(w.pos, before);
+  const small: RRset = { owner: n('x.example.com.'), type: T.A, ttl: 1, rdatas: [{ wire: Buffer.from([192, 0, 2, 1]), names: [] }] };
+  t.ok(w.rrset(1, small));
+  const d = dnsPacket.decode(w.finish());
+  t.same(d.answers?.map((a) => `${a.name} ${a.data}`), ['x.example.com 192.0.2.1'], 'no stale pointer into the rolled-back bytes');
+});
