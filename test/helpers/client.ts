@@ -12,7 +12,7 @@ export interface QueryOptions {
   id?: number;
   flags?: number;
   /** Add an OPT record with this UDP payload size. */
-  edns?: { udpSize?: number; version?: number; do?: boolean; options?: dnsPacket.OptionCodes[] };
+  edns?: { udpSize?: number; version?: number; do?: boolean };
   qclass?: string;
 }
 
@@ -96,11 +96,23 @@ export function sendTcp(port: number, msgs: Buffer[], expect = msgs.length, host
   });
 }
 
-export async function query(port: number, transport: Transport, name: string, type: string, opts: QueryOptions = {}, host = '127.0.0.1'): Promise<dnsPacket.Packet & { raw: Buffer }> {
+/** dns-packet decodes the rcode as a string, but its typings leave it out. */
+export type Reply = dnsPacket.Packet & { raw: Buffer; rcode: string };
+
+export function decode(raw: Buffer): Reply {
+  return Object.assign(dnsPacket.decode(raw) as unknown as dnsPacket.Packet & { rcode: string }, { raw });
+}
+
+/** The data of a decoded record (the typings put OPT, which has none, in the same union). */
+export function dataOf(a: dnsPacket.Answer): unknown {
+  return (a as { data?: unknown }).data;
+}
+
+export async function query(port: number, transport: Transport, name: string, type: string, opts: QueryOptions = {}, host = '127.0.0.1'): Promise<Reply> {
   const msg = buildQuery(name, type, opts);
   const raw = transport === 'udp' ? await sendUdp(port, msg, host) : (await sendTcp(port, [msg], 1, host))[0];
   if (!raw) throw new Error(`no ${transport} answer for ${name} ${type}`);
-  return Object.assign(dnsPacket.decode(raw), { raw });
+  return decode(raw);
 }
 
 /** Header bits of a raw response. */
