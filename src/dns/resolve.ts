@@ -72,19 +72,19 @@ export function resolve(zones: ZoneSet, qname: Name, qtype: number): Resolution 
 /** Addresses of in-zone MX, SRV and NS targets (RFC 1035 §3.3.9, RFC 2782). */
 function addTargets(zone: Zone, rrset: RRset, additional: SectionEntry[]): void {
   if (rrset.type !== T.MX && rrset.type !== T.SRV && rrset.type !== T.NS) return;
-  for (const rdata of rrset.rdatas) addAddresses(zone, rdata.names[0].name, additional);
+  for (const rdata of rrset.rdatas) addAddresses(zone, rdata.names[0].name, additional, false);
 }
 
 /** Glue for a referral: addresses of NS targets inside this zone, below the cut or not. */
 function addGlue(zone: Zone, ns: RRset, additional: SectionEntry[]): number {
-  for (const rdata of ns.rdatas) addAddresses(zone, rdata.names[0].name, additional);
+  for (const rdata of ns.rdatas) addAddresses(zone, rdata.names[0].name, additional, true);
   return additional.length;
 }
 
-function addAddresses(zone: Zone, target: Name, additional: SectionEntry[]): void {
+function addAddresses(zone: Zone, target: Name, additional: SectionEntry[], glue: boolean): void {
   if (!target.isSubdomainOf(zone.origin)) return;
   const node = zone.node(target.key);
-  if (!node) return;
+  if (!node || (node.occluded && !glue)) return;
   for (const type of [T.A, T.AAAA]) {
     const rrset = node.rrsets.get(type);
     if (rrset && !additional.some((e) => e.rrset === rrset)) additional.push({ rrset });

@@ -87,15 +87,12 @@ export function tokenize(text: string): Entry[] {
       else fail(at, 'unterminated quoted string (a string cannot span lines)');
     } else {
       const from = i;
-      const at = line;
       while (i < text.length && !isDelimiter(text[i])) {
-        if (text[i] === '\\' && i + 1 < text.length) {
-          if (text[i + 1] === '\n') line++; // an escaped newline belongs to the word
-          i++;
-        }
+        // An escape takes the next character, but not a newline (BIND: a syntax error).
+        if (text[i] === '\\' && i + 1 < text.length && text[i + 1] !== '\n') i++;
         i++;
       }
-      tokens.push({ text: text.slice(from, i), quoted: false, line: at });
+      tokens.push({ text: text.slice(from, i), quoted: false, line });
     }
   }
   if (depth > 0) {

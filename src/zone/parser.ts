@@ -127,7 +127,7 @@ function directive(load: Load, st: FileState, e: Entry): void {
     load.defaultTtl = load.lastTtl = ttlArg(args[0], '$TTL');
   } else if (name === '$INCLUDE') {
     arity(1, 2, 'a file name and an optional origin');
-    include(load, st, e, args[0], args[1] ? nameArg(args[1], st.origin, '$INCLUDE origin') : st.origin);
+    include(load, st, e, args[0], args[1] && nameArg(args[1], st.origin, '$INCLUDE origin'));
   } else if (name === '$GENERATE') {
     throw new ParseError('unsupported directive $GENERATE', e.line);
   } else {
@@ -136,7 +136,7 @@ function directive(load: Load, st: FileState, e: Entry): void {
 }
 
 /** RFC 1035 §5.1 $INCLUDE; paths are relative to the including file's directory. */
-function include(load: Load, st: FileState, e: Entry, fileTok: Token, origin: Name): void {
+function include(load: Load, st: FileState, e: Entry, fileTok: Token, origin?: Name): void {
   const path = isAbsolute(fileTok.text) ? fileTok.text : join(dirname(st.file), fileTok.text);
   const full = resolve(path);
   if (load.including.includes(full)) {
@@ -152,8 +152,8 @@ function include(load: Load, st: FileState, e: Entry, fileTok: Token, origin: Na
     throw new ParseError(`cannot read $INCLUDE file "${path}": ${(err as Error).message}`, e.line);
   }
   load.including.push(full);
-  // BIND: the included file starts with the includer's current owner.
-  parseText(load, text, { file: path, origin, owner: st.owner, originJustSet: false });
+  // BIND: the included file starts with the includer's current owner; an origin argument counts as $ORIGIN.
+  parseText(load, text, { file: path, origin: origin ?? st.origin, owner: st.owner, originJustSet: !!origin });
   load.including.pop();
 }
 

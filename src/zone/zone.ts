@@ -19,6 +19,8 @@ export interface ZoneNode {
   readonly name: Name;
   /** Empty for an empty non-terminal. */
   readonly rrsets: ReadonlyMap<number, RRset>;
+  /** Below a zone cut: only glue for referrals, never an authoritative answer. */
+  readonly occluded: boolean;
 }
 
 export type LookupResult =
@@ -94,7 +96,8 @@ export class Zone {
   private fromNode(node: ZoneNode, qtype: number, wildcard: boolean, owner?: Name): LookupResult {
     const rename = (rrset: RRset): RRset => (owner ? { ...rrset, owner } : rrset);
     const cname = node.rrsets.get(T.CNAME);
-    if (cname && qtype !== T.CNAME) {
+    // RFC 1034 §4.3.2 step 3a: ANY matches the CNAME itself, so the chain is not followed.
+    if (cname && qtype !== T.CNAME && qtype !== T.ANY) {
       return { kind: 'cname', rrset: rename(cname), target: cname.rdatas[0].names[0].name, wildcard };
     }
     let rrset = node.rrsets.get(qtype);
@@ -233,7 +236,7 @@ export function compileZone(apex: Name, records: readonly ZoneRecord[], file: st
   for (const [key, b] of building) {
     const rrsets = new Map<number, RRset>();
     for (const [type, s] of b.rrsets) rrsets.set(type, s.rrset);
-    nodes.set(key, { name: b.name, rrsets });
+    nodes.set(key, { name: b.name, rrsets, occluded: belowCut(b.name) !== undefined });
   }
   return { zone: new Zone(apex, soa!.rrset, nodes, cuts), problems };
 }

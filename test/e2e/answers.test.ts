@@ -81,6 +81,8 @@ const cases: Case[] = [
     additional: ['ns1.example.com 3600 A 192.0.2.53', 'ns1.example.com 3600 AAAA 2001:db8::53'] },
   { name: 'ANY answers one RRset (RFC 8482)', q: ['www.example.com', 'ANY'], rcode: 'NOERROR', aa: true,
     answer: ['www.example.com 300 A 192.0.2.80', 'www.example.com 300 A 192.0.2.81'] },
+  { name: 'ANY at an alias answers the CNAME without following it (RFC 1034 §4.3.2 3a)', q: ['dangling.example.com', 'ANY'], rcode: 'NOERROR', aa: true,
+    answer: ['dangling.example.com 3600 CNAME nowhere.example.com'] },
   { name: 'a name outside our zones is REFUSED', q: ['www.example.org', 'A'], rcode: 'REFUSED', aa: false },
   { name: 'a zone with errors is not served', q: ['broken.example', 'SOA'], rcode: 'REFUSED', aa: false },
   { name: 'zone transfers are refused', q: ['example.com', 'AXFR'], rcode: 'REFUSED', aa: false },

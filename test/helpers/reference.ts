@@ -1,0 +1,228 @@
+/**
+ * Runs a reference authoritative server (Knot DNS `knotd`) on an ephemeral loopback port for
+ * differential tests. Everything lives in a fresh temp dir (config, zone copies, databases,
+ * control socket), the process runs in the foreground as a child of the test, every wait is
+ * bounded, and close() always kills it and removes the dir.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import dgram from 'node:dgram';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import dnsPacket from 'dns-packet';
+import { buildQuery, sendTcp, sendUdp } from './client.js';
+
+export interface ReferenceZone {
+  /** Zone origin without the trailing dot, e.g. "example.com". */
+  origin: string;
+  /** Path of the master file to copy in. */
+  file: string;
+}
+
+export interface ReferenceServer {
+  /** e.g. "knotd 3.2.6" */
+  readonly name: string;
+  readonly port: number;
+  readonly host: string;
+  /** The command line used, for reports. */
+  readonly command: string;
+  /** What the server logged so far (capped), for diagnostics. */
+  log(): string;
+  close(): Promise<void>;
+}
+
+const KNOTD_CANDIDATES = ['/usr/sbin/knotd', '/usr/local/sbin/knotd', '/usr/bin/knotd'];
+
+/** Path of an executable knotd ($KNOTD first), or undefined if there is none. */
+export function knotdPath(): string | undefined {
+  const candidates = [process.env.KNOTD, ...KNOTD_CANDIDATES, ...(process.env.PATH ?? '').split(path.delimiter).map((d) => path.join(d, 'knotd'))];
+  for (const c of candidates) {
+    if (!c) continue;
+    try {
+      fs.accessSync(c, fs.constants.X_OK);
+      if (fs.statSync(c).isFile()) return c;
+    } catch {
+      // not there
+    }
+  }
+  return undefined;
+}
+
+function listenTcpOnce(host: string, port: number): Promise<net.Server> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen({ host, port, exclusive: true }, () => resolve(s));
+  });
+}
+
+function bindUdpOnce(host: string, port: number): Promise<dgram.Socket> {
+  return new Promise((resolve, reject) => {
+    const s = dgram.createSocket(net.isIPv6(host) ? 'udp6' : 'udp4');
+    s.once('error', (e) => {
+      s.close();
+      reject(e);
+    });
+    s.bind({ address: host, port, exclusive: true }, () => resolve(s));
+  });
+}
+
+/** A port that is free for both TCP and UDP on host right now (a few attempts). */
+export async function freePort(host = '127.0.0.1'): Promise<number> {
+  for (let attempt = 0; attempt < 10; attempt++) {
+    const tcp = await listenTcpOnce(host, 0);
+    const port = (tcp.address() as net.AddressInfo).port;
+    try {
+      const udp = await bindUdpOnce(host, port);
+      udp.close();
+      return port;
+    } catch {
+      // taken for UDP: try another
+    } finally {
+      await new Promise<void>((r) => tcp.close(() => r()));
+    }
+  }
+  throw new Error(`no port free for both TCP and UDP on ${host}`);
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+function knotConf(dir: string, host: string, port: number, marker: string, zones: ReferenceZone[]): string {
+  const q = (s: string) => JSON.stringify(s); // Knot's config accepts double-quoted strings
+  return [
+    'server:',
+    `    rundir: ${q(dir)}`,
+    `    listen: ${host}@${port}`,
+    `    identity: ${q(marker)}`,
+    `    version: ${q(marker)}`,
+    '    udp-workers: 1',
+    '    tcp-workers: 1',
+    '    background-workers: 1',
+    'log:',
+    '  - target: stderr',
+    '    any: info',
+    'database:',
+    `    storage: ${q(path.join(dir, 'db'))}`,
+    'control:',
+    `    listen: ${q(path.join(dir, 'knot.sock'))}`,
+    'template:',
+    '  - id: default',
+    `    storage: ${q(path.join(dir, 'zones'))}`,
+    '    file: "%s.zone"',
+    '    journal-content: none', // never write anything back: the zone files are the truth
+    '    zonefile-sync: -1',
+    'zone:',
+    ...zones.map((z) => `  - domain: ${z.origin}.`),
+    '',
+  ].join('\n');
+}
+
+/** Sends one UDP question and decodes the answer; undefined on timeout or garbage. */
+async function probe(port: number, host: string, name: string, type: string, qclass = 'IN'): Promise<{ rcode: number; aa: boolean; packet: dnsPacket.Packet } | undefined> {
+  const raw = await sendUdp(port, buildQuery(name, type, { qclass }), host, 250).catch(() => undefined);
+  if (!raw || raw.length < 12) return undefined;
+  try {
+    return { rcode: raw.readUInt16BE(2) & 0xf, aa: (raw.readUInt16BE(2) & 0x400) !== 0, packet: dnsPacket.decode(raw) };
+  } catch {
+    return undefined;
+  }
+}
+
+async function tryStartKnot(knotd: string, zones: ReferenceZone[], host: string, timeoutMs: number): Promise<ReferenceServer> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'steerdns-knot-'));
+  fs.mkdirSync(path.join(dir, 'db'));
+  fs.mkdirSync(path.join(dir, 'zones'));
+  for (const z of zones) fs.copyFileSync(z.file, path.join(dir, 'zones', `${z.origin}.zone`));
+  const port = await freePort(host);
+  const marker = `steerdns-reference-${process.pid}-${port}`;
+  const conf = path.join(dir, 'knot.conf');
+  fs.writeFileSync(conf, knotConf(dir, host, port, marker, zones));
+
+  let logText = '';
+  const append = (d: Buffer) => {
+    if (logText.length < 64 * 1024) logText += d.toString();
+  };
+  const child: ChildProcess = spawn(knotd, ['-c', conf], { stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout?.on('data', append);
+  child.stderr?.on('data', append);
+  let exited = false;
+  const exitedP = new Promise<void>((r) => child.once('exit', () => { exited = true; r(); }));
+  child.once('error', (e) => { append(Buffer.from(`spawn error: ${e.message}\n`)); });
+  // If the test process dies without teardown, don't leave knotd behind.
+  const onExit = () => { if (!exited) child.kill('SIGKILL'); };
+  process.once('exit', onExit);
+
+  let closed = false;
+  const close = async () => {
+    if (closed) return;
+    closed = true;
+    process.removeListener('exit', onExit);
+    if (!exited) {
+      child.kill('SIGTERM');
+      await Promise.race([exitedP, sleep(3000)]);
+      if (!exited) {
+        child.kill('SIGKILL');
+        await Promise.race([exitedP, sleep(1000)]);
+      }
+    }
+    fs.rmSync(dir, { recursive: true, force: true });
+  };
+
+  // Ready when *our* knotd (the marker proves it is not someone else on that port) answers
+  // over UDP, every zone is loaded (SOA with AA), and TCP answers too.
+  const deadline = Date.now() + timeoutMs;
+  let ready = false;
+  while (!exited && Date.now() < deadline) {
+    const v = await probe(port, host, 'version.server', 'TXT', 'CH');
+    const txt = (v?.packet.answers?.[0] as { data?: Buffer[] } | undefined)?.data;
+    if (Array.isArray(txt) && txt.map((b) => b.toString()).join('') === marker) {
+      let loaded = true;
+      for (const z of zones) {
+        const soa = await probe(port, host, z.origin, 'SOA');
+        if (!soa || soa.rcode !== 0 || !soa.aa || soa.packet.answers?.[0]?.type !== 'SOA') loaded = false;
+      }
+      if (loaded) {
+        const tcp = await sendTcp(port, [buildQuery(zones[0].origin, 'SOA')], 1, host, 500).catch(() => []);
+        if (tcp.length === 1) {
+          ready = true;
+          break;
+        }
+      }
+    }
+    await sleep(50);
+  }
+  if (!ready) {
+    const why = exited ? 'knotd exited' : `knotd not ready within ${timeoutMs} ms`;
+    const log = logText;
+    await close();
+    throw new Error(`${why} (port ${port}):\n${log}`);
+  }
+  return {
+    name: 'knotd',
+    port,
+    host,
+    command: `${knotd} -c ${conf}`,
+    log: () => logText,
+    close,
+  };
+}
+
+/**
+ * Starts knotd serving the given zones on a free loopback port and waits until it answers
+ * for all of them. Retries with another port if the first one was lost to a race.
+ */
+export async function startKnot(zones: ReferenceZone[], opts: { knotd?: string; host?: string; timeoutMs?: number; attempts?: number } = {}): Promise<ReferenceServer> {
+  const knotd = opts.knotd ?? knotdPath();
+  if (!knotd) throw new Error('knotd not installed');
+  if (zones.length === 0) throw new Error('no zones');
+  let last: unknown;
+  for (let i = 0; i < (opts.attempts ?? 3); i++) {
+    try {
+      return await tryStartKnot(knotd, zones, opts.host ?? '127.0.0.1', opts.timeoutMs ?? 5000);
+    } catch (e) {
+      last = e;
+    }
+  }
+  throw last;
+}
