@@ -127,7 +127,7 @@ function directive(load: Load, st: FileState, e: Entry): void {
     load.defaultTtl = load.lastTtl = ttlArg(args[0], '$TTL');
   } else if (name === '$INCLUDE') {
     arity(1, 2, 'a file name and an optional origin');
-    include(load, st, e, args[0], args[1] && nameArg(args[1], st.origin, '$INCLUDE origin'));
+    include(load, st, e, args[0], args.length > 1 ? nameArg(args[1], st.origin, '$INCLUDE origin') : undefined);
   } else if (name === '$GENERATE') {
     throw new ParseError('unsupported directive $GENERATE', e.line);
   } else {
@@ -152,9 +152,12 @@ function include(load: Load, st: FileState, e: Entry, fileTok: Token, origin?: N
     throw new ParseError(`cannot read $INCLUDE file "${path}": ${(err as Error).message}`, e.line);
   }
   load.including.push(full);
-  // BIND: the included file starts with the includer's current owner; an origin argument counts as $ORIGIN.
-  parseText(load, text, { file: path, origin: origin ?? st.origin, owner: st.owner, originJustSet: !!origin });
-  load.including.pop();
+  try {
+    // BIND: the included file starts with the includer's current owner; an origin argument counts as $ORIGIN.
+    parseText(load, text, { file: path, origin: origin ?? st.origin, owner: st.owner, originJustSet: !!origin });
+  } finally {
+    load.including.pop();
+  }
 }
 
 function record(load: Load, st: FileState, e: Entry): void {

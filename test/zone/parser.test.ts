@@ -170,6 +170,11 @@ t.test('$INCLUDE', async (t) => {
       ['y.sub.example.com.', 'zones/inc/other.inc', 1],
     ]);
   });
+  t.test('an origin argument counts as $ORIGIN for the inherited-owner warning (as BIND)', async (t) => {
+    const r = parse('$TTL 1\nwww A 192.0.2.1\n$INCLUDE i.inc sub\n', { readFile: files({ 'zones/i.inc': '\tTXT "x"\n' }) });
+    t.same(r.records.map((x) => x.owner.key), ['www.example.com.', 'www.example.com.']);
+    t.match(r.problems, [{ file: 'zones/i.inc', line: 1, severity: 'warning', message: /inherited right after \$ORIGIN changed to "sub\.example\.com\."/ }]);
+  });
   t.test('$TTL set in an included file stays in effect afterwards (as BIND)', async (t) => {
     const r = parse('$TTL 1\n$INCLUDE t.inc\na A 192.0.2.1\n', { readFile: files({ 'zones/t.inc': '$TTL 77\n' }) });
     t.same(r.records.map((x) => x.ttl), [77]);
