@@ -1,24 +1,33 @@
 #!/usr/bin/env node
 /**
- * Command line: `steerdns serve` runs the nameserver, `steerdns check` validates the zones
- * directory and prints each problem as `file:line: severity: message`.
+ * Command line: `serve` runs the nameserver, `check` validates the zones directory (zone files
+ * and load balancers) and prints each problem as `file:line: severity: message`, `explain`
+ * shows how one query would be answered and why.
  */
 import { parseArgs } from 'node:util';
+import { explain, ExplainError } from './api/explain.js';
+import { externalHostnames, loadConfig } from './config/load.js';
+import { parsePop } from './config/pop.js';
+import type { Snapshot } from './config/snapshot.js';
+import { HostnameCache, DEFAULT_HOSTNAME_OPTIONS } from './lb/hostnames.js';
+import { ALL_HEALTHY } from './lb/model.js';
 import { createLogger, LOG_LEVELS, type LogFormat } from './log.js';
-import { parseListen } from './server/listen.js';
+import { parseListen, UsageError } from './server/listen.js';
 import { startServer } from './server/server.js';
-import { loadZonesDir } from './zone/loader.js';
 import { formatProblem } from './zone/record.js';
 
 const USAGE = `usage:
   steerdns serve [--zones DIR] [--listen HOST:PORT]... [--log-level LEVEL] [--log-format json|pretty]
-                 [--tcp-idle-timeout SECONDS] [--tcp-max-connections N]
+                 [--tcp-idle-timeout SECONDS] [--tcp-max-connections N] [--resolver HOST:PORT]...
+                 [POP FLAGS]
   steerdns check [--zones DIR]
+  steerdns explain NAME [TYPE] [--client IP] [--ecs ADDRESS/PREFIX] [--zones DIR] [POP FLAGS]
+
+POP FLAGS (this node's location): --pop CODE  --pop-country CC  --pop-region REGION
+                                  --pop-coordinates LAT,LON
 
 defaults: --zones ./zones  --listen 127.0.0.1:5300  --log-level info  --log-format json
-          --tcp-idle-timeout 10  --tcp-max-connections 1000`;
-
-import { UsageError } from './server/listen.js';
+          --tcp-idle-timeout 10  --tcp-max-connections 1000  --resolver: the system's`;
 
 function positiveNumber(flag: string, value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback;
@@ -29,7 +38,7 @@ function positiveNumber(flag: string, value: string | undefined, fallback: numbe
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
-  const { values } = parseArgs({
+  const { values, positionals } = parseArgs({
     args: rest,
     options: {
       zones: { type: 'string', default: './zones' },
@@ -38,8 +47,16 @@ async function main(argv: string[]): Promise<number> {
       'log-format': { type: 'string', default: 'json' },
       'tcp-idle-timeout': { type: 'string' },
       'tcp-max-connections': { type: 'string' },
+      resolver: { type: 'string', multiple: true },
+      pop: { type: 'string' },
+      'pop-country': { type: 'string' },
+      'pop-region': { type: 'string' },
+      'pop-coordinates': { type: 'string' },
+      client: { type: 'string' },
+      ecs: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
+    allowPositionals: command === 'explain',
     strict: true,
   });
   if (values.help || command === 'help' || command === '--help' || command === '-h') {
@@ -47,13 +64,28 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const zonesDir = values.zones!;
+  const pop = () => parsePop({ pop: values.pop, country: values['pop-country'], region: values['pop-region'], coordinates: values['pop-coordinates'] });
 
   if (command === 'check') {
-    const { zones, problems, failed } = loadZonesDir(zonesDir);
+    const { zones, lb, problems, failedZones } = loadConfig(zonesDir);
     for (const p of problems) process.stdout.write(formatProblem(p) + '\n');
     const served = [...zones.zones].map((z) => z.origin.toString());
-    process.stdout.write(`${served.length} zone(s) OK${served.length ? ': ' + served.join(' ') : ''}; ${failed.length} failed\n`);
+    process.stdout.write(`${served.length} zone(s) OK${served.length ? ': ' + served.join(' ') : ''}; ${failedZones.length} failed; ${lb.loadBalancers.size} load balancer(s), ${lb.pools.size} pool(s), ${lb.monitors.size} monitor(s)\n`);
     return problems.some((p) => p.severity === 'error') ? 1 : 0;
+  }
+
+  if (command === 'explain') {
+    if (positionals.length < 1 || positionals.length > 2) throw new UsageError('explain takes NAME and an optional TYPE');
+    const loaded = loadConfig(zonesDir);
+    for (const p of loaded.problems) if (p.severity === 'error') process.stderr.write(formatProblem(p) + '\n');
+    const snap: Snapshot = { zones: loaded.zones, lb: loaded.lb, health: ALL_HEALTHY, pop: pop(), hostnames: { get: () => undefined }, random: Math.random };
+    try {
+      process.stdout.write(explain(snap, { name: positionals[0], type: positionals[1], client: values.client, ecs: values.ecs }).text);
+    } catch (e) {
+      if (e instanceof ExplainError) throw new UsageError(e.message);
+      throw e;
+    }
+    return 0;
   }
 
   if (command !== 'serve') throw new UsageError(command ? `unknown command "${command}"` : 'no command given');
@@ -67,17 +99,26 @@ async function main(argv: string[]): Promise<number> {
     idleTimeoutMs: positiveNumber('tcp-idle-timeout', values['tcp-idle-timeout'], 10) * 1000,
     maxConnections: Math.floor(positiveNumber('tcp-max-connections', values['tcp-max-connections'], 1000)),
   };
+  const resolvers = (values.resolver ?? []).map((r) => {
+    const a = parseListen(r);
+    return a.host.includes(':') ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`;
+  });
+  const location = pop();
   const log = createLogger(level, format as LogFormat);
 
-  const loaded = loadZonesDir(zonesDir);
+  const loaded = loadConfig(zonesDir);
   for (const p of loaded.problems) log[p.severity === 'error' ? 'error' : 'warn']({ file: p.file, line: p.line }, p.message);
   for (const z of loaded.zones.zones) log.info({ zone: z.origin.toString(), rrsets: z.rrsetCount }, 'zone loaded');
+  log.info({ loadBalancers: loaded.lb.loadBalancers.size, pools: loaded.lb.pools.size, monitors: loaded.lb.monitors.size, pop: location }, 'load balancing configured');
   if (loaded.zones.size === 0) log.error({ zones: zonesDir }, 'no zone could be loaded; every query will be refused');
-  const zones = loaded.zones;
 
-  const server = await startServer({ listen, zones: () => zones, log, tcp });
+  const hostnames = new HostnameCache(log, { ...DEFAULT_HOSTNAME_OPTIONS, servers: resolvers });
+  hostnames.track(externalHostnames(loaded));
+  const snap: Snapshot = { zones: loaded.zones, lb: loaded.lb, health: ALL_HEALTHY, pop: location, hostnames, random: Math.random };
+  const server = await startServer({ listen, snapshot: () => snap, log, tcp });
   const stop = (signal: string) => {
     log.info({ signal }, 'shutting down');
+    hostnames.stop();
     server.close().then(() => process.exit(0), () => process.exit(1));
   };
   process.once('SIGINT', stop);

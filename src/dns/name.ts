@@ -116,6 +116,7 @@ export class Name {
         const target = ((len & 0x3f) << 8) | msg[pos + 1];
         if (next < 0) next = pos + 2;
         if (target >= limit) throw new NameError('compression pointer does not point backwards');
+        if (target < 12) throw new NameError('compression pointer into the message header');
         limit = target;
         pos = target;
         continue;
@@ -159,11 +160,6 @@ export class Name {
     if (other.labels.length > this.labels.length) return false;
     if (other.labels.length === 0) return true;
     return this.key.endsWith('.' + other.key) || this.key === other.key;
-  }
-
-  /** Prepends one label given as raw text without escapes (used for "*"). */
-  child(label: string): Name {
-    return Name.fromLabels([Buffer.from(label, 'latin1'), ...(this.labels as Buffer[])]);
   }
 
   /** Presentation text with original case. */

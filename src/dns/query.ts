@@ -32,10 +32,30 @@ export interface Query {
   readonly edns?: Edns;
 }
 
+export interface Question {
+  readonly qname: Name;
+  readonly qtype: number;
+  readonly qclass: number;
+}
+
 export type ParsedQuery =
   | { readonly kind: 'query'; readonly query: Query }
-  /** A header could be read: answer with this rcode; `query` is there when the question was readable. */
-  | { readonly kind: 'error'; readonly id: number; readonly opcode: number; readonly rd: boolean; readonly rcode: number; readonly reason: string; readonly query?: Query }
+  /**
+   * A header could be read: answer with this rcode. `question` is there when exactly one was
+   * readable (it is echoed), `edns` when the message was well formed up to its OPT (RFC 6891
+   * §6.1.1: a request with OPT gets OPT back, errors included).
+   */
+  | {
+      readonly kind: 'error';
+      readonly id: number;
+      readonly opcode: number;
+      readonly rd: boolean;
+      readonly cd: boolean;
+      readonly rcode: number;
+      readonly reason: string;
+      readonly question?: Question;
+      readonly edns?: Edns;
+    }
   | { readonly kind: 'drop'; readonly reason: string };
 
 const HEADER = 12;
@@ -52,44 +72,35 @@ export function parseQuery(msg: Buffer): ParsedQuery {
   const ancount = msg.readUInt16BE(6);
   const nscount = msg.readUInt16BE(8);
   const arcount = msg.readUInt16BE(10);
-  const fail = (rcode: number, reason: string, query?: Query): ParsedQuery => ({ kind: 'error', id, opcode, rd, rcode, reason, query });
+  const head = { kind: 'error' as const, id, opcode, rd, cd };
 
-  if (qdcount !== 1) {
-    return fail(opcode === OPCODE_QUERY ? RCODE.FORMERR : RCODE.NOTIMP, `QDCOUNT is ${qdcount}, not 1`);
-  }
-  let qname: Name;
-  let pos: number;
-  try {
-    const r = Name.fromWire(msg, HEADER);
-    qname = r.name;
-    pos = r.next;
-  } catch (e) {
-    return fail(RCODE.FORMERR, `bad question name: ${(e as Error).message}`);
-  }
-  if (pos + 4 > msg.length) return fail(RCODE.FORMERR, 'question runs past the end of the message');
-  const qtype = msg.readUInt16BE(pos);
-  const qclass = msg.readUInt16BE(pos + 2);
-  pos += 4;
-  const base = { id, opcode, rd, cd, qname, qtype, qclass };
-  if (opcode !== OPCODE_QUERY) return fail(RCODE.NOTIMP, `opcode ${opcode} is not implemented`, base);
-
+  let question: Question | undefined;
   let edns: Edns | undefined;
+  let pos = HEADER;
   try {
+    for (let i = 0; i < qdcount; i++) {
+      const { name, next } = Name.fromWire(msg, pos);
+      if (next + 4 > msg.length) throw new Error('question runs past the end of the message');
+      if (i === 0) question = { qname: name, qtype: msg.readUInt16BE(next), qclass: msg.readUInt16BE(next + 2) };
+      pos = next + 4;
+    }
     for (let i = 0; i < ancount + nscount + arcount; i++) {
       const rr = readRecordHeader(msg, pos);
       if (rr.type === T.OPT) {
-        if (i < ancount + nscount) return fail(RCODE.FORMERR, 'OPT record outside the additional section', base);
-        if (edns) return fail(RCODE.FORMERR, 'more than one OPT record', base);
-        if (rr.ownerIsRoot === false) return fail(RCODE.FORMERR, 'OPT record owner is not the root', base);
+        if (i < ancount + nscount) throw new Error('OPT record outside the additional section');
+        if (edns) throw new Error('more than one OPT record');
+        if (!rr.ownerIsRoot) throw new Error('OPT record owner is not the root');
         edns = readOpt(msg, rr.klass, rr.ttl, rr.rdataStart, rr.end);
       }
       pos = rr.end;
     }
+    if (pos !== msg.length) throw new Error(`${msg.length - pos} bytes of trailing data`);
   } catch (e) {
-    return fail(RCODE.FORMERR, (e as Error).message, base);
+    return { ...head, rcode: RCODE.FORMERR, reason: (e as Error).message, question: qdcount === 1 ? question : undefined };
   }
-  if (pos !== msg.length) return fail(RCODE.FORMERR, `${msg.length - pos} bytes of trailing data`, base);
-  return { kind: 'query', query: { ...base, edns } };
+  if (opcode !== OPCODE_QUERY) return { ...head, rcode: RCODE.NOTIMP, reason: `opcode ${opcode} is not implemented`, question, edns };
+  if (qdcount !== 1 || !question) return { ...head, rcode: RCODE.FORMERR, reason: `QDCOUNT is ${qdcount}, not 1`, edns };
+  return { kind: 'query', query: { id, opcode, rd, cd, ...question, edns } };
 }
 
 function readRecordHeader(msg: Buffer, pos: number) {

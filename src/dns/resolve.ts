@@ -4,9 +4,9 @@
  * the zones served here. Knows nothing of the wire; `respond.ts` writes the result.
  */
 import type { Name } from './name.js';
+import { isSteeredType, steeredAddresses, steeredAnswer, type SteeringContext } from './steered.js';
 import { RCODE, T } from './types.js';
 import type { RRset, Zone } from '../zone/zone.js';
-import type { ZoneSet } from '../zone/zoneset.js';
 
 export interface SectionEntry {
   readonly rrset: RRset;
@@ -29,7 +29,8 @@ const MAX_CNAME_CHAIN = 16;
 
 const REFUSED: Resolution = { rcode: RCODE.REFUSED, aa: false, answer: [], authority: [], additional: [], requiredAdditional: 0 };
 
-export function resolve(zones: ZoneSet, qname: Name, qtype: number): Resolution {
+export function resolve(ctx: SteeringContext, qname: Name, qtype: number): Resolution {
+  const zones = ctx.snap.zones;
   let zone = zones.find(qname, qtype);
   if (!zone) return REFUSED;
 
@@ -44,10 +45,10 @@ export function resolve(zones: ZoneSet, qname: Name, qtype: number): Resolution 
 
   for (let step = 0; ; step++) {
     seen.add(name.key);
-    const r = zone.lookup(name, qtype);
+    const r = lookup(ctx, zone, name, qtype);
     if (r.kind === 'answer') {
       answer.push({ rrset: r.rrset });
-      addTargets(zone, r.rrset, additional);
+      addTargets(ctx, zone, r.rrset, additional);
     } else if (r.kind === 'cname') {
       answer.push({ rrset: r.rrset });
       const next = zones.find(r.target, qtype);
@@ -69,10 +70,45 @@ export function resolve(zones: ZoneSet, qname: Name, qtype: number): Resolution 
   return { rcode, aa, answer, authority, additional, requiredAdditional: required };
 }
 
-/** Addresses of in-zone MX, SRV and NS targets (RFC 1035 §3.3.9, RFC 2782). */
-function addTargets(zone: Zone, rrset: RRset, additional: SectionEntry[]): void {
+type Step =
+  | { readonly kind: 'answer'; readonly rrset: RRset }
+  | { readonly kind: 'cname'; readonly rrset: RRset; readonly target: Name }
+  | { readonly kind: 'referral'; readonly ns: RRset }
+  | { readonly kind: 'nodata' }
+  | { readonly kind: 'nxdomain' };
+
+/**
+ * One name in one zone: the zone lookup, with a load balancer at the matched node (its own
+ * name, or the wildcard that synthesized the answer) taking over the types it answers.
+ * An exact static name beats a wildcard load balancer because the lookup matched it first.
+ */
+function lookup(ctx: SteeringContext, zone: Zone, name: Name, qtype: number): Step {
+  const r = zone.lookup(name, qtype);
+  if (r.kind === 'referral' || r.kind === 'nxdomain') return r;
+  const lb = ctx.snap.lb.loadBalancers.get(r.node.name.key);
+  if (!lb || !lb.enabled) return r;
+  if (isSteeredType(qtype)) {
+    const s = steeredAnswer(ctx, lb, name, qtype);
+    return s.kind === 'rrset' ? { kind: 'answer', rrset: s.rrset } : s;
+  }
+  // Other types come from the zone file, but a static CNAME is shadowed by the load balancer.
+  return r.kind === 'cname' ? { kind: 'nodata' } : r;
+}
+
+/** Addresses of MX, SRV and NS targets (RFC 1035 §3.3.9, RFC 2782): steered when load balanced. */
+function addTargets(ctx: SteeringContext, zone: Zone, rrset: RRset, additional: SectionEntry[]): void {
   if (rrset.type !== T.MX && rrset.type !== T.SRV && rrset.type !== T.NS) return;
-  for (const rdata of rrset.rdatas) addAddresses(zone, rdata.names[0].name, additional, false);
+  for (const rdata of rrset.rdatas) {
+    const target = rdata.names[0].name;
+    const lb = ctx.snap.lb.loadBalancers.get(target.key);
+    if (!lb || !lb.enabled) {
+      addAddresses(zone, target, additional, rrset.type === T.NS); // NS targets below a cut are glue
+      continue;
+    }
+    for (const rrset of steeredAddresses(ctx, lb, target)) {
+      if (!additional.some((e) => e.rrset.owner.key === target.key && e.rrset.type === rrset.type)) additional.push({ rrset });
+    }
+  }
 }
 
 /** Glue for a referral: addresses of NS targets inside this zone, below the cut or not. */

@@ -3,11 +3,11 @@
  * (RFC 6891) and truncation (RFC 1035 §4.2.1, RFC 2181 §9). Transport-independent; the UDP and
  * TCP servers call `respond` with the message and the transport's size limit.
  */
-import { parseQuery, type Edns, type Query } from './query.js';
+import { parseQuery, type Edns, type Question } from './query.js';
 import { resolve, type Resolution } from './resolve.js';
 import { CLASS_ANY, CLASS_IN, RCODE, T } from './types.js';
 import { MessageWriter } from './writer.js';
-import type { ZoneSet } from '../zone/zoneset.js';
+import type { Snapshot } from '../config/snapshot.js';
 
 /** RFC 1035 §4.2.1: the UDP limit without EDNS. */
 export const CLASSIC_UDP_SIZE = 512;
@@ -30,18 +30,19 @@ export interface ResponseInfo {
   readonly truncated?: boolean;
   /** Why a query was dropped or answered with an error, for debug logs and metrics. */
   readonly reason?: string;
-  readonly query?: Query;
+  readonly question?: Question;
 }
 
-export function respond(zones: ZoneSet, msg: Buffer, tcp: boolean): ResponseInfo {
+export function respond(snap: Snapshot, msg: Buffer, tcp: boolean, clientAddress: string): ResponseInfo {
   const parsed = parseQuery(msg);
   if (parsed.kind === 'drop') return { reason: parsed.reason };
   if (parsed.kind === 'error') {
-    const q = parsed.query;
     const w = new MessageWriter(CLASSIC_UDP_SIZE);
-    w.header(parsed.id, QR | (parsed.opcode << 11) | (parsed.rd ? RD : 0) | parsed.rcode);
-    if (q) w.question(q.qname, q.qtype, q.qclass);
-    return { response: w.finish(), rcode: parsed.rcode, reason: parsed.reason, query: q };
+    w.header(parsed.id, QR | (parsed.opcode << 11) | (parsed.rd ? RD : 0) | (parsed.cd ? CD : 0) | (parsed.rcode & 0xf));
+    const qn = parsed.question;
+    if (qn) w.question(qn.qname, qn.qtype, qn.qclass);
+    if (parsed.edns) w.raw(optRecord(parsed.rcode, parsed.edns.dnssecOk));
+    return { response: w.finish(), rcode: parsed.rcode, reason: parsed.reason, question: qn };
   }
 
   const q = parsed.query;
@@ -49,7 +50,7 @@ export function respond(zones: ZoneSet, msg: Buffer, tcp: boolean): ResponseInfo
   const w = new MessageWriter(limit);
   const baseFlags = QR | (q.rd ? RD : 0) | (q.cd ? CD : 0);
   w.header(q.id, baseFlags);
-  if (!w.question(q.qname, q.qtype, q.qclass)) return { reason: 'question does not fit' };
+  w.question(q.qname, q.qtype, q.qclass); // at most 259 bytes: always fits in 512
   const questionEnd = w.pos;
   if (q.edns) w.reserveTail(OPT_RR_SIZE);
 
@@ -64,7 +65,8 @@ export function respond(zones: ZoneSet, msg: Buffer, tcp: boolean): ResponseInfo
   } else if (q.qtype === T.MAILA || q.qtype === T.MAILB) {
     rcode = RCODE.NOTIMP;
   } else {
-    const res = resolve(zones, q.qname, q.qtype);
+    const client = { pop: snap.pop, hashKey: clientAddress };
+    const res = resolve({ snap, client, decisions: new Map() }, q.qname, q.qtype);
     rcode = res.rcode;
     if (res.aa) w.setFlags(w.flags() | AA);
     truncated = !writeSections(w, res);
@@ -75,7 +77,7 @@ export function respond(zones: ZoneSet, msg: Buffer, tcp: boolean): ResponseInfo
   }
   w.setFlags(w.flags() | (rcode & 0xf));
   if (q.edns) w.raw(optRecord(rcode, q.edns.dnssecOk));
-  return { response: w.finish(), rcode, truncated: truncated || (w.flags() & TC) !== 0, query: q };
+  return { response: w.finish(), rcode, truncated: truncated || (w.flags() & TC) !== 0, question: q };
 }
 
 /** RFC 6891 §6.2.5: honour the requester's size, never below 512, never above ours. */

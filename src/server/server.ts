@@ -6,7 +6,7 @@
 import type dgram from 'node:dgram';
 import type net from 'node:net';
 import type { Logger } from '../log.js';
-import type { ZoneSet } from '../zone/zoneset.js';
+import type { Snapshot } from '../config/snapshot.js';
 import { createHandler } from './handler.js';
 import { ConnectionTable, DEFAULT_TCP_OPTIONS, listenTcp, type TcpOptions } from './tcp.js';
 import { listenUdp } from './udp.js';
@@ -18,8 +18,8 @@ export interface ListenAddress {
 
 export interface ServerOptions {
   readonly listen: readonly ListenAddress[];
-  /** Returns the zones to answer from; read once per query, so a swap is atomic. */
-  readonly zones: () => ZoneSet;
+  /** Returns the snapshot to answer from; read once per query, so a swap is atomic. */
+  readonly snapshot: () => Snapshot;
   readonly log: Logger;
   readonly tcp?: Partial<TcpOptions>;
 }
@@ -32,7 +32,7 @@ export interface RunningServer {
 
 export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const tcpOpts = { ...DEFAULT_TCP_OPTIONS, ...opts.tcp };
-  const handle = createHandler(opts.zones, opts.log);
+  const handle = createHandler(opts.snapshot, opts.log);
   const table = new ConnectionTable(tcpOpts.maxConnections);
   const udp: dgram.Socket[] = [];
   const tcp: net.Server[] = [];

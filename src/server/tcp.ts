@@ -61,32 +61,60 @@ export function listenTcp(host: string, port: number, handle: QueryHandler, log:
   });
 }
 
+/**
+ * One connection. The idle timer is reset only by a complete query, so a client trickling
+ * bytes cannot hold a connection open; while the client does not read its answers, no further
+ * query is processed (unread input stays in the socket and TCP pushes back on the client).
+ */
 function serveConnection(socket: net.Socket, handle: QueryHandler, opts: TcpOptions, table: ConnectionTable): void {
   table.add(socket);
   const client = { transport: 'tcp' as const, address: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 };
   let pending: Buffer = Buffer.alloc(0);
-  socket.setTimeout(opts.idleTimeoutMs, () => socket.destroy());
+  let idle = setTimeout(() => socket.destroy(), opts.idleTimeoutMs);
+  const active = () => {
+    clearTimeout(idle);
+    idle = setTimeout(() => socket.destroy(), opts.idleTimeoutMs);
+    table.touch(socket);
+  };
   socket.on('error', () => socket.destroy()); // resets and aborts are normal on the internet
-  socket.on('close', () => table.remove(socket));
-  socket.on('drain', () => socket.resume());
-  socket.on('data', (chunk: Buffer) => {
-    pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
+  socket.on('close', () => {
+    clearTimeout(idle);
+    table.remove(socket);
+  });
+
+  const answerPending = (): void => {
     let off = 0;
     while (pending.length - off >= 2) {
       const len = pending.readUInt16BE(off);
       if (pending.length - off - 2 < len) break;
       const msg = pending.subarray(off + 2, off + 2 + len);
       off += 2 + len;
-      table.touch(socket);
+      active();
       const out = handle(msg, client);
-      if (!out) continue;
+      if (!out) {
+        socket.destroy(); // RFC 7766 §8: a message we cannot answer ends the connection
+        return;
+      }
       const frame = Buffer.allocUnsafe(out.length + 2);
       frame.writeUInt16BE(out.length, 0);
       out.copy(frame, 2);
-      // Back-pressure: stop reading while the client is not reading its answers.
-      if (!socket.write(frame)) socket.pause();
+      if (!socket.write(frame)) {
+        // Back-pressure: stop here; the rest waits until the client has read its answers.
+        socket.pause();
+        pending = pending.subarray(off);
+        socket.once('drain', () => {
+          socket.resume();
+          answerPending();
+        });
+        return;
+      }
     }
-    pending = off === 0 ? pending : pending.subarray(off);
-    if (pending.length > 0) pending = Buffer.from(pending); // do not pin the large chunk
+    pending = off === 0 ? pending : Buffer.from(pending.subarray(off)); // do not pin a large chunk
+  };
+
+  socket.on('data', (chunk: Buffer) => {
+    pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
+    if (socket.isPaused()) return; // a drain is awaited; answerPending() resumes from `pending`
+    answerPending();
   });
 }

@@ -61,8 +61,10 @@ export function loadZoneFile(path: string): { zone?: Zone; problems: Problem[] }
     return { problems: [{ file: path, line: 0, severity: 'error', message: `file name "${stem}" is not a domain name: ${e.message}` }] };
   }
   const parsed = parseZoneFile(path, origin);
-  const soa = parsed.records.find((r) => r.type === T.SOA);
-  const apex = soa ? soa.owner : origin;
+  // The file name names the zone; a file whose SOA sits elsewhere (say "$ORIGIN example.com."
+  // in "example.zone") is the zone of its first SOA.
+  const soas = parsed.records.filter((r) => r.type === T.SOA);
+  const apex = soas.length === 0 || soas.some((r) => r.owner.key === origin.key) ? origin : soas[0].owner;
   const compiled = compileZone(apex, parsed.records, path);
   const problems = [...parsed.problems, ...compiled.problems];
   if (problems.some((p) => p.severity === 'error')) return { problems };

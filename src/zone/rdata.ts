@@ -230,6 +230,11 @@ function isMeta(type: number): boolean {
   return type === 0 || type === T.OPT || (type >= 128 && type <= 255);
 }
 
+/** A or AAAA rdata for an IP address in text form (load-balancer origins, resolved hostnames). */
+export function addressRdata(ip: string): Rdata {
+  return parseRdata(ip.includes(':') ? T.AAAA : T.A, [{ text: ip, quoted: false, line: 0 }], Name.root);
+}
+
 /** Parses the rdata tokens of one record of `type`; names relative to `origin`. */
 export function parseRdata(type: number, toks: readonly Token[], origin: Name): Rdata {
   const name = typeToText(type);

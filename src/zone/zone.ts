@@ -23,14 +23,17 @@ export interface ZoneNode {
   readonly occluded: boolean;
 }
 
+/**
+ * `node` is the node that matched: the query name's own, or `*.<closest encloser>` when the
+ * answer is synthesized from a wildcard (`wildcard` true; owners are then the query name).
+ */
 export type LookupResult =
-  /** `rrset` answers the question; `wildcard` when synthesized from `*.<closest encloser>`. */
-  | { readonly kind: 'answer'; readonly rrset: RRset; readonly wildcard: boolean }
+  | { readonly kind: 'answer'; readonly rrset: RRset; readonly node: ZoneNode; readonly wildcard: boolean }
   /** The name is an alias: the caller restarts the query at `target`. */
-  | { readonly kind: 'cname'; readonly rrset: RRset; readonly target: Name; readonly wildcard: boolean }
+  | { readonly kind: 'cname'; readonly rrset: RRset; readonly target: Name; readonly node: ZoneNode; readonly wildcard: boolean }
   /** The name is at or below a zone cut: refer to `ns`. */
   | { readonly kind: 'referral'; readonly ns: RRset }
-  | { readonly kind: 'nodata'; readonly wildcard: boolean }
+  | { readonly kind: 'nodata'; readonly node: ZoneNode; readonly wildcard: boolean }
   | { readonly kind: 'nxdomain' };
 
 /** Types that may sit beside a CNAME (RFC 4035 §2.5 for the DNSSEC ones). */
@@ -45,7 +48,7 @@ export class Zone {
   private readonly nodes: ReadonlyMap<string, ZoneNode>;
   private readonly cuts: ReadonlySet<string>;
 
-  constructor(origin: Name, soa: RRset, nodes: Map<string, ZoneNode>, cuts: Set<string>) {
+  constructor(origin: Name, soa: RRset, nodes: ReadonlyMap<string, ZoneNode>, cuts: ReadonlySet<string>) {
     this.origin = origin;
     this.soa = soa;
     this.nodes = nodes;
@@ -67,8 +70,23 @@ export class Zone {
   }
 
   /**
-   * RFC 1034 §4.3.2 step 3 for a name inside this zone. `parentSide` answers DS at a cut from
-   * this (the parent) zone instead of referring (RFC 4035 §3.1.4.1).
+   * A copy of this zone in which `names` (and their ancestors) exist, as empty nodes where the
+   * zone has no data: load-balanced names are real names of the zone, so their parents are
+   * empty non-terminals and other types at them are NODATA, not NXDOMAIN.
+   */
+  withNames(names: readonly Name[]): Zone {
+    const nodes = new Map(this.nodes);
+    for (const name of names) {
+      for (let n: Name | undefined = name; n && n.key !== this.origin.key && !nodes.has(n.key); n = n.parent()) {
+        nodes.set(n.key, { name: n, rrsets: new Map(), occluded: false });
+      }
+    }
+    return new Zone(this.origin, this.soa, nodes, this.cuts);
+  }
+
+  /**
+   * RFC 1034 §4.3.2 step 3 for a name inside this zone. DS at a cut is answered from this
+   * (the parent) side instead of referring (RFC 4035 §3.1.4.1).
    */
   lookup(qname: Name, qtype: number): LookupResult {
     const keys = qname.suffixKeys();
@@ -90,6 +108,8 @@ export class Zone {
   private wildcard(qname: Name, qtype: number, encloser: ZoneNode): LookupResult {
     const star = this.nodes.get('*.' + (encloser.name.key === '.' ? '' : encloser.name.key));
     if (!star) return { kind: 'nxdomain' };
+    // A wildcard with NS is a delegation for every name it covers (RFC 4592 §4.2).
+    if (this.cuts.has(star.name.key)) return { kind: 'referral', ns: star.rrsets.get(T.NS)! };
     return this.fromNode(star, qtype, true, qname);
   }
 
@@ -98,12 +118,12 @@ export class Zone {
     const cname = node.rrsets.get(T.CNAME);
     // RFC 1034 §4.3.2 step 3a: ANY matches the CNAME itself, so the chain is not followed.
     if (cname && qtype !== T.CNAME && qtype !== T.ANY) {
-      return { kind: 'cname', rrset: rename(cname), target: cname.rdatas[0].names[0].name, wildcard };
+      return { kind: 'cname', rrset: rename(cname), target: cname.rdatas[0].names[0].name, node, wildcard };
     }
     let rrset = node.rrsets.get(qtype);
     if (!rrset && qtype === T.ANY) rrset = firstRRset(node);
-    if (rrset) return { kind: 'answer', rrset: rename(rrset), wildcard };
-    return { kind: 'nodata', wildcard };
+    if (rrset) return { kind: 'answer', rrset: rename(rrset), node, wildcard };
+    return { kind: 'nodata', node, wildcard };
   }
 }
 
@@ -206,7 +226,7 @@ export function compileZone(apex: Name, records: readonly ZoneRecord[], file: st
         warn(s.line, `${typeToText(type)} record for ${b.name} is below the delegation at ${cut} and will not be served`, s.file);
       }
     }
-    if (cuts.has(key) && b.rrsets.has(T.DS) === false && b.rrsets.size > 1) {
+    if (cuts.has(key)) {
       for (const [type, s] of b.rrsets) {
         if (type !== T.NS && type !== T.DS && !GLUE_TYPES.has(type)) {
           warn(s.line, `${typeToText(type)} record at the delegation point ${b.name} will not be served (only NS, DS and glue are)`, s.file);

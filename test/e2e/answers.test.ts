@@ -83,6 +83,8 @@ const cases: Case[] = [
     answer: ['www.example.com 300 A 192.0.2.80', 'www.example.com 300 A 192.0.2.81'] },
   { name: 'ANY at an alias answers the CNAME without following it (RFC 1034 §4.3.2 3a)', q: ['dangling.example.com', 'ANY'], rcode: 'NOERROR', aa: true,
     answer: ['dangling.example.com 3600 CNAME nowhere.example.com'] },
+  { name: 'a wildcard delegation refers every name it covers (RFC 4592 §4.2)', q: ['foo.wns.example.com', 'A'], rcode: 'NOERROR', aa: false,
+    authority: ['*.wns.example.com 3600 NS ns.example.net'] },
   { name: 'a name outside our zones is REFUSED', q: ['www.example.org', 'A'], rcode: 'REFUSED', aa: false },
   { name: 'a zone with errors is not served', q: ['broken.example', 'SOA'], rcode: 'REFUSED', aa: false },
   { name: 'zone transfers are refused', q: ['example.com', 'AXFR'], rcode: 'REFUSED', aa: false },

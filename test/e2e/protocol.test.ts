@@ -9,7 +9,7 @@ import { networkInterfaces } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import dnsPacket from 'dns-packet';
 import { buildQuery, dataOf, decode, flagsOf, query, sendTcp, sendUdp } from '../helpers/client.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
+import { startServerWith, startTestServer, type TestServer } from '../helpers/server.js';
 
 const ZONES = fileURLToPath(new URL('../fixtures/e2e/', import.meta.url));
 
@@ -122,6 +122,60 @@ t.test('error rcodes', async (t) => {
   loop.writeUInt16BE(1, 4);
   r = await sendUdp(server.port, Buffer.concat([loop, Buffer.from([0xc0, 12, 0, 1, 0, 1])]));
   t.equal(flagsOf(r!).rcode, 1, 'compression pointer loop: FORMERR');
+});
+
+t.test('error answers keep OPT when the query had one (RFC 6891 §6.1.1)', async (t) => {
+  const notify = Buffer.from(buildQuery('www.example.com', 'A', { id: 11, edns: { do: true } }));
+  notify.writeUInt16BE(4 << 11, 2);
+  const r = decode((await sendUdp(server.port, notify))!);
+  t.equal(flagsOf(r.raw).rcode, 4, 'NOTIMP');
+  t.ok(opt(r), 'OPT present');
+  t.equal(opt(r)!.flags & 0x8000, 0x8000, 'DO echoed');
+  t.equal(r.questions?.[0]?.name, 'www.example.com', 'question echoed');
+
+  const two = dnsPacket.encode({ type: 'query', id: 12, questions: [{ name: 'a.example.com', type: 'A' }, { name: 'b.example.com', type: 'A' }],
+    additionals: [{ type: 'OPT', name: '.', udpPayloadSize: 1232 } as dnsPacket.Answer] });
+  const f = decode((await sendUdp(server.port, two))!);
+  t.equal(flagsOf(f.raw).rcode, 1, 'QDCOUNT 2: FORMERR');
+  t.ok(opt(f), 'OPT present');
+  t.same(f.questions, [], 'no question echoed when there was not exactly one');
+});
+
+t.test('a compression pointer into the header is FORMERR', async (t) => {
+  const head = Buffer.from(buildQuery('x', 'A', { id: 13 }).subarray(0, 12));
+  const r = await sendUdp(server.port, Buffer.concat([head, Buffer.from([0xc0, 2, 0, 1, 0, 1])]));
+  t.equal(flagsOf(r!).rcode, 1);
+});
+
+t.test('TCP: trickling bytes does not keep a connection open', async (t) => {
+  const s = net.connect(server.port, '127.0.0.1');
+  await new Promise((r) => s.once('connect', r));
+  const t0 = Date.now();
+  const closed = new Promise<number>((r) => s.on('close', () => r(Date.now() - t0)));
+  s.on('error', () => {});
+  const trickle = setInterval(() => { if (!s.destroyed) s.write(Buffer.from([0])); }, 100);
+  const after = await Promise.race([closed, new Promise<number>((r) => setTimeout(() => r(-1), 3000))]);
+  clearInterval(trickle);
+  s.destroy();
+  t.ok(after > 0 && after < 1500, `closed after ${after} ms with a 400 ms idle timeout and a byte every 100 ms`);
+});
+
+t.test('TCP: a client that never reads does not make the server buffer without bound', async (t) => {
+  let handled = 0;
+  const counting = await startServerWith(ZONES, { onQuery: () => handled++ });
+  t.teardown(() => counting.close());
+  const s = net.connect({ port: counting.port, host: '127.0.0.1' });
+  await new Promise((r) => s.once('connect', r));
+  s.pause(); // never read
+  const q = buildQuery('huge.example.com', 'TXT');
+  const frame = Buffer.concat([Buffer.from([0, q.length]), q]);
+  for (let i = 0; i < 2000; i++) s.write(frame); // ~70 KB of queries, ~20 MB of answers
+  await new Promise((r) => setTimeout(r, 500));
+  const r = await query(counting.port, 'udp', 'www.example.com', 'A');
+  t.equal(r.rcode, 'NOERROR', 'others are still answered');
+  // The server stops answering once the socket buffers are full, instead of queueing 20 MB.
+  t.ok(handled > 1 && handled < 1000, `${handled} of 2000 queries answered while the client read nothing`);
+  s.destroy();
 });
 
 t.test('messages that are not queries are dropped', async (t) => {

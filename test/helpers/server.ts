@@ -1,16 +1,52 @@
 /** Starts the real server in-process on an ephemeral loopback port for a test. */
 import { pino } from 'pino';
+import { externalHostnames, loadConfig, type LoadedConfig } from '../../src/config/load.js';
+import type { Snapshot } from '../../src/config/snapshot.js';
+import { HostnameCache, DEFAULT_HOSTNAME_OPTIONS } from '../../src/lb/hostnames.js';
+import { ALL_HEALTHY, type Location } from '../../src/lb/model.js';
 import { startServer, type RunningServer } from '../../src/server/server.js';
-import { loadZonesDir, type LoadResult } from '../../src/zone/loader.js';
 import type { TcpOptions } from '../../src/server/tcp.js';
 
 export interface TestServer extends RunningServer {
   port: number;
-  loaded: LoadResult;
+  loaded: LoadedConfig;
+  snapshot: Snapshot;
+}
+
+export interface TestServerOptions {
+  tcp?: Partial<TcpOptions>;
+  host?: string;
+  /** Resolvers (HOST:PORT) for hostname origins outside our zones. */
+  resolvers?: string[];
+  pop?: Location;
+  random?: () => number;
+  /** Called for every query the server handles (the snapshot is read once per query). */
+  onQuery?: () => void;
 }
 
 export async function startTestServer(zonesDir: string, tcp?: Partial<TcpOptions>, host = '127.0.0.1'): Promise<TestServer> {
-  const loaded = loadZonesDir(zonesDir);
-  const server = await startServer({ listen: [{ host, port: 0 }], zones: () => loaded.zones, log: pino({ level: 'silent' }), tcp });
-  return Object.assign(server, { port: server.addresses[0].port, loaded });
+  return startServerWith(zonesDir, { tcp, host });
+}
+
+export async function startServerWith(zonesDir: string, opts: TestServerOptions = {}): Promise<TestServer> {
+  const log = pino({ level: 'silent' });
+  const loaded = loadConfig(zonesDir);
+  const hostnames = new HostnameCache(log, { ...DEFAULT_HOSTNAME_OPTIONS, servers: opts.resolvers });
+  const external = externalHostnames(loaded);
+  if (opts.resolvers) {
+    hostnames.track(external);
+    await hostnames.settled();
+  }
+  const snapshot: Snapshot = { zones: loaded.zones, lb: loaded.lb, health: ALL_HEALTHY, pop: opts.pop ?? {}, hostnames, random: opts.random ?? Math.random };
+  const server = await startServer({ listen: [{ host: opts.host ?? '127.0.0.1', port: 0 }], snapshot: () => (opts.onQuery?.(), snapshot), log, tcp: opts.tcp });
+  return {
+    addresses: server.addresses,
+    port: server.addresses[0].port,
+    loaded,
+    snapshot,
+    close: async () => {
+      hostnames.stop();
+      await server.close();
+    },
+  };
 }

@@ -246,7 +246,7 @@ t.test('RFC 3597 errors: length, hex, and rdata that is not valid for the known 
     ['NS \\# 2 c000', /not a valid NS record: bad target name: compression pointer/],
     ['NS \\# 0', /not a valid NS record: bad target name: name runs past the end/],
     ['NS \\# 4 01610000', /not a valid NS record: 1 octets left over/],
-    ['SOA \\# 25 016100c000' + '00'.repeat(20), /not a valid SOA record: RNAME is compressed/],
+    ['SOA \\# 25 016100c000' + '00'.repeat(20), /not a valid SOA record: (RNAME is compressed|bad RNAME: compression pointer)/],
     ['SOA \\# 6 016100016200', /not a valid SOA record: serial and timers runs past the end/],
     ['MX \\# 2 000a', /not a valid MX record: bad exchange: name runs past the end/],
     ['SRV \\# 3 000100', /not a valid SRV record: priority, weight and port runs past the end/],

@@ -1,0 +1,47 @@
+/**
+ * Loads the zones directory as a whole: zone files, then the `*.lb.yaml` load balancers that
+ * live in those zones. Load-balanced names become names of their zones (so their parents are
+ * empty non-terminals and other types at them are NODATA, not NXDOMAIN).
+ */
+import { loadLbDir } from '../lb/config.js';
+import type { LbConfig } from '../lb/model.js';
+import type { Name } from '../dns/name.js';
+import { loadZonesDir } from '../zone/loader.js';
+import type { Problem } from '../zone/record.js';
+import { ZoneSet } from '../zone/zoneset.js';
+
+export interface LoadedConfig {
+  readonly zones: ZoneSet;
+  readonly lb: LbConfig;
+  readonly problems: readonly Problem[];
+  /** Zone files with errors, not served. */
+  readonly failedZones: readonly string[];
+}
+
+export function loadConfig(dir: string): LoadedConfig {
+  const z = loadZonesDir(dir);
+  const l = loadLbDir(dir, z.zones);
+  return { zones: withLoadBalancerNames(z.zones, l.config), lb: l.config, problems: [...z.problems, ...l.problems], failedZones: z.failed };
+}
+
+function withLoadBalancerNames(zones: ZoneSet, lb: LbConfig): ZoneSet {
+  const byZone = new Map<string, Name[]>();
+  for (const b of lb.loadBalancers.values()) {
+    if (!b.enabled) continue; // a disabled load balancer leaves only the static records
+    const list = byZone.get(b.zone.key) ?? [];
+    list.push(b.name);
+    byZone.set(b.zone.key, list);
+  }
+  return new ZoneSet([...zones.zones].map((z) => (byZone.has(z.origin.key) ? z.withNames(byZone.get(z.origin.key)!) : z)));
+}
+
+/** Hostname origins that must be resolved outside: those not inside a zone served here. */
+export function externalHostnames(cfg: LoadedConfig): Name[] {
+  const out = new Map<string, Name>();
+  for (const pool of cfg.lb.pools.values()) {
+    for (const o of pool.origins) {
+      if (o.address.kind === 'hostname' && !cfg.zones.find(o.address.name)) out.set(o.address.name.key, o.address.name);
+    }
+  }
+  return [...out.values()];
+}

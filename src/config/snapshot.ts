@@ -1,0 +1,32 @@
+/**
+ * The immutable state every query is answered from: zones, load balancers, health, this
+ * node's location and the addresses of hostname origins. Reloads and health changes build a
+ * new Snapshot and swap it in whole; a query reads the current one once and uses only it.
+ */
+import type { Rdata } from '../zone/record.js';
+import type { ZoneSet } from '../zone/zoneset.js';
+import type { Name } from '../dns/name.js';
+import { ALL_HEALTHY, EMPTY_LB_CONFIG, type HealthView, type LbConfig, type Location } from '../lb/model.js';
+
+/** Addresses of hostname origins outside our zones, kept fresh in the background. */
+export interface HostnameAddresses {
+  /** A or AAAA rdata for `name`, or undefined when not (yet) known. Never waits. */
+  get(name: Name, type: number): readonly Rdata[] | undefined;
+}
+
+export const NO_HOSTNAMES: HostnameAddresses = { get: () => undefined };
+
+export interface Snapshot {
+  readonly zones: ZoneSet;
+  readonly lb: LbConfig;
+  readonly health: HealthView;
+  /** This node's identity (the "PoP" of Cloudflare's location strategy). */
+  readonly pop: Location;
+  readonly hostnames: HostnameAddresses;
+  /** The random source for weighted choices: Math.random in production, seeded in tests. */
+  readonly random: () => number;
+}
+
+export function staticSnapshot(zones: ZoneSet): Snapshot {
+  return { zones, lb: EMPTY_LB_CONFIG, health: ALL_HEALTHY, pop: {}, hostnames: NO_HOSTNAMES, random: Math.random };
+}

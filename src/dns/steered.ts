@@ -1,0 +1,148 @@
+/**
+ * Turns a steering decision into DNS data: A/AAAA from the chosen origins (hostname origins
+ * flattened), a CNAME for a hostname origin with `flatten_cname: false`, and MX/SRV built from
+ * the chosen pool. The load-balancing core decides; this file only writes records.
+ */
+import { Name } from './name.js';
+import { T } from './types.js';
+import type { Snapshot } from '../config/snapshot.js';
+import type { ClientInfo, LoadBalancer, Origin } from '../lb/model.js';
+import { steer, type Decision } from '../lb/steer.js';
+import { addressRdata } from '../zone/rdata.js';
+import type { Rdata } from '../zone/record.js';
+import type { RRset } from '../zone/zone.js';
+
+export type SteeredAnswer =
+  | { readonly kind: 'rrset'; readonly rrset: RRset }
+  | { readonly kind: 'cname'; readonly rrset: RRset; readonly target: Name }
+  | { readonly kind: 'nodata' };
+
+/** Per-query state: the client, and decisions already taken so one query gets one answer per name. */
+export interface SteeringContext {
+  readonly snap: Snapshot;
+  readonly client: ClientInfo;
+  readonly decisions: Map<LoadBalancer, Decision>;
+}
+
+export function decide(ctx: SteeringContext, lb: LoadBalancer): Decision {
+  let d = ctx.decisions.get(lb);
+  if (!d) {
+    d = steer(lb, ctx.snap.health, ctx.client, ctx.snap.random);
+    ctx.decisions.set(lb, d);
+  }
+  return d;
+}
+
+/** Record types a load balancer answers; other types at its name come from the zone file. */
+export function isSteeredType(qtype: number): boolean {
+  return qtype === T.A || qtype === T.AAAA || qtype === T.CNAME || qtype === T.ANY || qtype === T.MX || qtype === T.SRV;
+}
+
+export function steeredAnswer(ctx: SteeringContext, lb: LoadBalancer, owner: Name, qtype: number): SteeredAnswer {
+  const d = decide(ctx, lb);
+  if (qtype === T.MX || qtype === T.SRV) return serviceAnswer(lb, d, owner, qtype);
+  const cname = cnameOrigin(lb, d);
+  if (cname) {
+    const rrset: RRset = { owner, type: T.CNAME, ttl: lb.ttl, rdatas: [nameRdata(cname)] };
+    return qtype === T.CNAME || qtype === T.ANY ? { kind: 'rrset', rrset } : { kind: 'cname', rrset, target: cname };
+  }
+  if (qtype === T.CNAME) return { kind: 'nodata' };
+  const types = qtype === T.ANY ? [T.A, T.AAAA] : [qtype];
+  for (const type of types) {
+    const rdatas = addresses(ctx, d.origins, type);
+    if (rdatas.length > 0) return { kind: 'rrset', rrset: { owner, type, ttl: lb.ttl, rdatas } };
+  }
+  return { kind: 'nodata' };
+}
+
+/** Addresses of the load balancer for the additional section (MX/SRV targets). */
+export function steeredAddresses(ctx: SteeringContext, lb: LoadBalancer, owner: Name): RRset[] {
+  const d = decide(ctx, lb);
+  if (cnameOrigin(lb, d)) return [];
+  const out: RRset[] = [];
+  for (const type of [T.A, T.AAAA]) {
+    const rdatas = addresses(ctx, d.origins, type);
+    if (rdatas.length > 0) out.push({ owner, type, ttl: lb.ttl, rdatas });
+  }
+  return out;
+}
+
+/**
+ * A CNAME is answered when the decision is a single hostname origin with flatten_cname false,
+ * and never at a zone apex (a CNAME cannot live there). Several origins are always flattened,
+ * since a name cannot have several CNAMEs.
+ */
+function cnameOrigin(lb: LoadBalancer, d: Decision): Name | undefined {
+  if (d.origins.length !== 1) return undefined;
+  const o = d.origins[0];
+  if (o.address.kind !== 'hostname' || o.flatten_cname || lb.name.key === lb.zone.key) return undefined;
+  return o.address.name;
+}
+
+function addresses(ctx: SteeringContext, origins: readonly Origin[], type: number): Rdata[] {
+  const out: Rdata[] = [];
+  for (const o of origins) {
+    const a = o.address;
+    if (a.kind === 'hostname') {
+      for (const r of hostnameAddresses(ctx, a.name, type)) if (!out.some((x) => x.wire.equals(r.wire))) out.push(r);
+    } else if ((a.kind === 'ipv4') === (type === T.A)) {
+      const r = ipRdata(o);
+      if (!out.some((x) => x.wire.equals(r.wire))) out.push(r);
+    }
+  }
+  return out;
+}
+
+/** Hostnames in our own zones are resolved from the zone data; others from the background cache. */
+function hostnameAddresses(ctx: SteeringContext, name: Name, type: number): readonly Rdata[] {
+  const zone = ctx.snap.zones.find(name);
+  if (zone) {
+    const r = zone.lookup(name, type);
+    return r.kind === 'answer' ? r.rrset.rdatas : [];
+  }
+  return ctx.snap.hostnames.get(name, type) ?? [];
+}
+
+const ipCache = new WeakMap<Origin, Rdata>();
+
+/** Wire form of an IP origin's address, computed once per origin. */
+function ipRdata(o: Origin): Rdata {
+  let r = ipCache.get(o);
+  if (!r) {
+    r = addressRdata((o.address as { ip: string }).ip);
+    ipCache.set(o, r);
+  }
+  return r;
+}
+
+function nameRdata(name: Name, prefix?: Buffer): Rdata {
+  const wire = prefix ? Buffer.concat([prefix, name.wire]) : name.wire;
+  return { wire, names: [{ offset: prefix ? prefix.length : 0, name }] };
+}
+
+/**
+ * MX and SRV at a load-balanced name: one record per chosen hostname origin (IP origins cannot
+ * be targets and are left out). MX preference and SRV priority are 10 x the chosen pool's
+ * position in default_pools (fallback: after all of them), so they say which pool answered;
+ * SRV weight is the origin weight x 100 and the port the origin's `port`.
+ */
+function serviceAnswer(lb: LoadBalancer, d: Decision, owner: Name, qtype: number): SteeredAnswer {
+  if (!d.pool) return { kind: 'nodata' };
+  const index = lb.default_pools.indexOf(d.pool);
+  const rank = 10 * (index >= 0 ? index + 1 : lb.default_pools.length + 1);
+  const rdatas: Rdata[] = [];
+  for (const o of d.origins) {
+    if (o.address.kind !== 'hostname') continue;
+    if (qtype === T.MX) {
+      rdatas.push(nameRdata(o.address.name, Buffer.from([rank >> 8, rank & 0xff])));
+    } else {
+      const fixed = Buffer.alloc(6);
+      fixed.writeUInt16BE(rank, 0);
+      fixed.writeUInt16BE(Math.round(o.weight * 100), 2);
+      fixed.writeUInt16BE(o.port, 4);
+      rdatas.push(nameRdata(o.address.name, fixed));
+    }
+  }
+  if (rdatas.length === 0) return { kind: 'nodata' };
+  return { kind: 'rrset', rrset: { owner, type: qtype, ttl: lb.ttl, rdatas } };
+}
