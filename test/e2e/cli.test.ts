@@ -55,3 +55,20 @@ t.test('serve answers over UDP and TCP and stops on SIGTERM', async (t) => {
   clearTimeout(killer);
   t.equal(code, 0, 'clean exit on SIGTERM');
 });
+
+t.test('explain shows the decision and the records for a load-balanced name', async (t) => {
+  const r = spawnSync(process.execPath, [CLI, 'explain', 'app.example.com', 'A', '--zones', DEMO, '--pop', 'FRA', '--pop-country', 'DE'], { encoding: 'utf8' });
+  t.equal(r.status, 0, r.stderr);
+  t.match(r.stdout, /load balancer app\.example\.com\./);
+  t.match(r.stdout, /steering policy: geo/);
+  t.match(r.stdout, /region WEU/, 'the region comes from the PoP country');
+  t.match(r.stdout, /pool list: region_pools/);
+  t.match(r.stdout, /1\. eu-west .*<= chosen/);
+  t.match(r.stdout, /answer:\n  app\.example\.com\. 30 IN A 198\.51\.100\.1[01]/);
+  const plain = spawnSync(process.execPath, [CLI, 'explain', 'www.example.com', '--zones', DEMO], { encoding: 'utf8' });
+  t.match(plain.stdout, /load balancer: none at this name: answered from the zone file/);
+  t.match(plain.stdout, /www\.example\.com\. 300 IN A 192\.0\.2\.80/);
+  const bad = spawnSync(process.execPath, [CLI, 'explain', 'app.example.com', 'A', '--zones', DEMO, '--client', 'not-an-ip'], { encoding: 'utf8' });
+  t.equal(bad.status, 2);
+  t.match(bad.stderr, /client "not-an-ip": not an IP address/);
+});
