@@ -6,15 +6,15 @@
  */
 import { parseArgs } from 'node:util';
 import { explain, ExplainError } from './api/explain.js';
-import { externalHostnames, loadConfig } from './config/load.js';
+import { startApp } from './app.js';
+import { loadConfig } from './config/load.js';
 import { parsePop } from './config/pop.js';
-import type { Snapshot } from './config/snapshot.js';
-import { HostnameCache, DEFAULT_HOSTNAME_OPTIONS } from './lb/hostnames.js';
+import { NO_HOSTNAMES, type Snapshot } from './config/snapshot.js';
 import { ALL_HEALTHY } from './lb/model.js';
 import { createLogger, LOG_LEVELS, type LogFormat } from './log.js';
 import { parseListen, UsageError } from './server/listen.js';
-import { startServer } from './server/server.js';
 import { formatProblem } from './zone/record.js';
+import { icmpUnavailable } from './health/icmp-check.js';
 
 const USAGE = `usage:
   steerdns serve [--zones DIR] [--listen HOST:PORT]... [--log-level LEVEL] [--log-format json|pretty]
@@ -69,6 +69,10 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'check') {
     const { zones, lb, problems, failedZones } = loadConfig(zonesDir);
     for (const p of problems) process.stdout.write(formatProblem(p) + '\n');
+    const icmp = await icmpUnavailable(lb);
+    for (const m of icmp?.monitors ?? []) {
+      process.stdout.write(`${m.source.file}:${m.source.line}: warning: monitor "${m.name}" (${m.type}) cannot run here: ${icmp!.detail}; its origins will stay unhealthy\n`);
+    }
     const served = [...zones.zones].map((z) => z.origin.toString());
     process.stdout.write(`${served.length} zone(s) OK${served.length ? ': ' + served.join(' ') : ''}; ${failedZones.length} failed; ${lb.loadBalancers.size} load balancer(s), ${lb.pools.size} pool(s), ${lb.monitors.size} monitor(s)\n`);
     return problems.some((p) => p.severity === 'error') ? 1 : 0;
@@ -78,9 +82,9 @@ async function main(argv: string[]): Promise<number> {
     if (positionals.length < 1 || positionals.length > 2) throw new UsageError('explain takes NAME and an optional TYPE');
     const loaded = loadConfig(zonesDir);
     for (const p of loaded.problems) if (p.severity === 'error') process.stderr.write(formatProblem(p) + '\n');
-    const snap: Snapshot = { zones: loaded.zones, lb: loaded.lb, health: ALL_HEALTHY, pop: pop(), hostnames: { get: () => undefined }, random: Math.random };
+    const snap: Snapshot = { zones: loaded.zones, lb: loaded.lb, health: ALL_HEALTHY, pop: pop(), hostnames: NO_HOSTNAMES, random: Math.random };
     try {
-      process.stdout.write(explain(snap, { name: positionals[0], type: positionals[1], client: values.client, ecs: values.ecs }).text);
+      process.stdout.write(explain(snap, { name: positionals[0], type: positionals[1], client: values.client, ecs: values.ecs, healthAssumed: true }).text);
     } catch (e) {
       if (e instanceof ExplainError) throw new UsageError(e.message);
       throw e;
@@ -105,21 +109,10 @@ async function main(argv: string[]): Promise<number> {
   });
   const location = pop();
   const log = createLogger(level, format as LogFormat);
-
-  const loaded = loadConfig(zonesDir);
-  for (const p of loaded.problems) log[p.severity === 'error' ? 'error' : 'warn']({ file: p.file, line: p.line }, p.message);
-  for (const z of loaded.zones.zones) log.info({ zone: z.origin.toString(), rrsets: z.rrsetCount }, 'zone loaded');
-  log.info({ loadBalancers: loaded.lb.loadBalancers.size, pools: loaded.lb.pools.size, monitors: loaded.lb.monitors.size, pop: location }, 'load balancing configured');
-  if (loaded.zones.size === 0) log.error({ zones: zonesDir }, 'no zone could be loaded; every query will be refused');
-
-  const hostnames = new HostnameCache(log, { ...DEFAULT_HOSTNAME_OPTIONS, servers: resolvers });
-  hostnames.track(externalHostnames(loaded));
-  const snap: Snapshot = { zones: loaded.zones, lb: loaded.lb, health: ALL_HEALTHY, pop: location, hostnames, random: Math.random };
-  const server = await startServer({ listen, snapshot: () => snap, log, tcp });
+  const app = await startApp({ zonesDir, listen, log, pop: location, tcp, resolvers });
   const stop = (signal: string) => {
     log.info({ signal }, 'shutting down');
-    hostnames.stop();
-    server.close().then(() => process.exit(0), () => process.exit(1));
+    app.close().then(() => process.exit(0), () => process.exit(1));
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);

@@ -24,6 +24,8 @@ export interface ExplainInput {
   readonly client?: string;
   /** An EDNS Client Subnet, ADDRESS/PREFIX. */
   readonly ecs?: string;
+  /** Set when the snapshot's health is assumed rather than probed (the offline CLI). */
+  readonly healthAssumed?: boolean;
 }
 
 export interface ExplainResult {
@@ -54,6 +56,7 @@ export function explain(snap: Snapshot, input: ExplainInput): ExplainResult {
   if (qtype === undefined) throw new ExplainError(`type "${input.type}": not a record type`);
   if (input.client !== undefined && !isIP(input.client)) throw new ExplainError(`client "${input.client}": not an IP address`);
   const notes: string[] = [];
+  if (input.healthAssumed) notes.push('health is not probed by the explain command: every origin is taken as healthy.');
   if (input.ecs !== undefined) {
     const [addr, len] = input.ecs.split('/');
     if (!isIP(addr ?? '') || !/^\d+$/.test(len ?? '') || Number(len) > (isIP(addr) === 4 ? 32 : 128)) {

@@ -6,7 +6,7 @@
 import type { Rdata } from '../zone/record.js';
 import type { ZoneSet } from '../zone/zoneset.js';
 import type { Name } from '../dns/name.js';
-import { ALL_HEALTHY, EMPTY_LB_CONFIG, type HealthView, type LbConfig, type Location } from '../lb/model.js';
+import type { HealthView, LbConfig, Location } from '../lb/model.js';
 
 /** Addresses of hostname origins outside our zones, kept fresh in the background. */
 export interface HostnameAddresses {
@@ -25,8 +25,4 @@ export interface Snapshot {
   readonly hostnames: HostnameAddresses;
   /** The random source for weighted choices: Math.random in production, seeded in tests. */
   readonly random: () => number;
-}
-
-export function staticSnapshot(zones: ZoneSet): Snapshot {
-  return { zones, lb: EMPTY_LB_CONFIG, health: ALL_HEALTHY, pop: {}, hostnames: NO_HOSTNAMES, random: Math.random };
 }

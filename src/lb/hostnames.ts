@@ -30,6 +30,8 @@ interface Entry {
   readonly name: Name;
   a?: readonly Rdata[];
   aaaa?: readonly Rdata[];
+  /** The same addresses as text, for health probes. */
+  texts?: readonly string[];
   refreshedAt: number;
   timer?: NodeJS.Timeout;
   running: boolean;
@@ -50,6 +52,13 @@ export class HostnameCache implements HostnameAddresses {
     const e = this.entries.get(name.key);
     if (!e || Date.now() - e.refreshedAt > this.opts.staleLimitSeconds * 1000) return undefined;
     return type === T.A ? e.a : type === T.AAAA ? e.aaaa : undefined;
+  }
+
+  /** All known addresses of `name` as text (IPv4 first), or undefined when not known. */
+  addresses(name: Name): readonly string[] | undefined {
+    const e = this.entries.get(name.key);
+    if (!e || Date.now() - e.refreshedAt > this.opts.staleLimitSeconds * 1000) return undefined;
+    return e.texts;
   }
 
   /** Keeps exactly these names fresh: new ones are resolved at once, others dropped. */
@@ -97,6 +106,7 @@ export class HostnameCache implements HostnameAddresses {
     if (ok4 && ok6 && ok4.length + ok6.length > 0) {
       e.a = ok4.map((r) => addressRdata(r.address));
       e.aaaa = ok6.map((r) => addressRdata(r.address));
+      e.texts = [...ok4, ...ok6].map((r) => r.address);
       e.refreshedAt = Date.now();
       const ttl = Math.min(...[...ok4, ...ok6].map((r) => r.ttl));
       next = Math.min(Math.max(ttl, this.opts.minTtlSeconds), this.opts.maxTtlSeconds);

@@ -1,0 +1,102 @@
+/**
+ * The running nameserver as `steerdns serve` starts it: configuration loaded once, hostname
+ * origins kept resolved, health monitors probing, the snapshot store that health changes swap
+ * into, and the UDP/TCP listeners answering from it. Tests start this same thing in-process.
+ */
+import { externalHostnames, loadConfig, type LoadedConfig } from './config/load.js';
+import type { Snapshot } from './config/snapshot.js';
+import { SnapshotStore } from './config/store.js';
+import { rdataText } from './dns/present.js';
+import { T } from './dns/types.js';
+import { HealthMonitor } from './health/monitor.js';
+import { icmpUnavailable } from './health/icmp-check.js';
+import { probeFor, targetFor } from './health/probes.js';
+import { DEFAULT_HOSTNAME_OPTIONS, HostnameCache } from './lb/hostnames.js';
+import { ALL_HEALTHY, type Location, type Origin } from './lb/model.js';
+import type { Logger } from './log.js';
+import { startServer, type ListenAddress, type RunningServer } from './server/server.js';
+import type { TcpOptions } from './server/tcp.js';
+
+export interface AppOptions {
+  readonly zonesDir: string;
+  readonly listen: readonly ListenAddress[];
+  readonly log: Logger;
+  readonly pop?: Location;
+  readonly tcp?: Partial<TcpOptions>;
+  /** Resolvers (HOST:PORT) for hostname origins outside our zones; default: the system's. */
+  readonly resolvers?: readonly string[];
+  /** Random source for weighted choices (seeded in tests). */
+  readonly random?: () => number;
+  /** Concurrent probe attempts across all monitors. */
+  readonly probeConcurrency?: number;
+}
+
+export interface App {
+  readonly server: RunningServer;
+  readonly store: SnapshotStore;
+  readonly health: HealthMonitor;
+  readonly loaded: LoadedConfig;
+  close(): Promise<void>;
+}
+
+export async function startApp(opts: AppOptions): Promise<App> {
+  const { log } = opts;
+  const loaded = loadConfig(opts.zonesDir);
+  for (const p of loaded.problems) log[p.severity === 'error' ? 'error' : 'warn']({ file: p.file, line: p.line }, p.message);
+  for (const z of loaded.zones.zones) log.info({ zone: z.origin.toString(), rrsets: z.rrsetCount }, 'zone loaded');
+  log.info({ loadBalancers: loaded.lb.loadBalancers.size, pools: loaded.lb.pools.size, monitors: loaded.lb.monitors.size, pop: opts.pop ?? {} }, 'load balancing configured');
+  if (loaded.zones.size === 0) log.error({ zones: opts.zonesDir }, 'no zone could be loaded; every query will be refused');
+
+  const icmp = await icmpUnavailable(loaded.lb);
+  if (icmp) log.error({ monitors: icmp.monitors.map((m) => m.name), detail: icmp.detail }, 'ICMP monitors cannot run on this system; their origins stay unhealthy');
+
+  const hostnames = new HostnameCache(log, { ...DEFAULT_HOSTNAME_OPTIONS, servers: opts.resolvers });
+  hostnames.track(externalHostnames(loaded));
+  const snapshot: Snapshot = { zones: loaded.zones, lb: loaded.lb, health: ALL_HEALTHY, pop: opts.pop ?? {}, hostnames, random: opts.random ?? Math.random };
+  const store = new SnapshotStore(snapshot);
+
+  /** Where to probe an origin: its IP, or the addresses its hostname has now. */
+  const resolveAddresses = (origin: Origin): readonly string[] | undefined => {
+    const a = origin.address;
+    if (a.kind !== 'hostname') return [a.ip];
+    const zone = store.current.zones.find(a.name);
+    if (!zone) return hostnames.addresses(a.name);
+    const out: string[] = [];
+    for (const type of [T.A, T.AAAA]) {
+      const r = zone.lookup(a.name, type);
+      if (r.kind === 'answer') for (const rdata of r.rrset.rdatas) out.push(rdataText(type, rdata));
+    }
+    return out;
+  };
+  const health = new HealthMonitor({
+    probe: (target, signal) => probeFor(target.monitor.type)(target, signal),
+    targetFor,
+    resolveAddresses,
+    onChange: (view) => store.setHealth(view),
+    log,
+    concurrency: opts.probeConcurrency,
+  });
+  // Monitored origins count as down until their first result; the view starts that way.
+  store.setHealth(health.view());
+  health.start(loaded.lb);
+
+  let server: RunningServer;
+  try {
+    server = await startServer({ listen: opts.listen, snapshot: () => store.current, log, tcp: opts.tcp });
+  } catch (err) {
+    health.stop();
+    hostnames.stop();
+    throw err;
+  }
+  return {
+    server,
+    store,
+    health,
+    loaded,
+    close: async () => {
+      health.stop();
+      hostnames.stop();
+      await server.close();
+    },
+  };
+}
