@@ -9,6 +9,7 @@ import { SnapshotStore } from './config/store.js';
 import { rdataText } from './dns/present.js';
 import { T } from './dns/types.js';
 import { HealthMonitor } from './health/monitor.js';
+import { openGeoLocator, type GeoOptions } from './geo/locator.js';
 import { icmpUnavailable } from './health/icmp-check.js';
 import { probeFor, targetFor } from './health/probes.js';
 import { DEFAULT_HOSTNAME_OPTIONS, HostnameCache } from './lb/hostnames.js';
@@ -29,6 +30,8 @@ export interface AppOptions {
   readonly random?: () => number;
   /** Concurrent probe attempts across all monitors. */
   readonly probeConcurrency?: number;
+  /** Geolocation databases, overrides and cache size (default: the shipped country database). */
+  readonly geo?: GeoOptions;
 }
 
 export interface App {
@@ -50,9 +53,12 @@ export async function startApp(opts: AppOptions): Promise<App> {
   const icmp = await icmpUnavailable(loaded.lb);
   if (icmp) log.error({ monitors: icmp.monitors.map((m) => m.name), detail: icmp.detail }, 'ICMP monitors cannot run on this system; their origins stay unhealthy');
 
+  const geo = await openGeoLocator(opts.geo);
+  for (const p of geo.problems) log[p.severity === 'error' ? 'error' : 'warn']({ file: p.file, line: p.line }, p.message);
+
   const hostnames = new HostnameCache(log, { ...DEFAULT_HOSTNAME_OPTIONS, servers: opts.resolvers });
   hostnames.track(externalHostnames(loaded));
-  const snapshot: Snapshot = { zones: loaded.zones, lb: loaded.lb, health: ALL_HEALTHY, pop: opts.pop ?? {}, hostnames, random: opts.random ?? Math.random };
+  const snapshot: Snapshot = { zones: loaded.zones, lb: loaded.lb, health: ALL_HEALTHY, pop: opts.pop ?? {}, hostnames, random: opts.random ?? Math.random, geo: geo.locator };
   const store = new SnapshotStore(snapshot);
 
   /** Where to probe an origin: its IP, or the addresses its hostname has now. */

@@ -15,16 +15,19 @@ import { createLogger, LOG_LEVELS, type LogFormat } from './log.js';
 import { parseListen, UsageError } from './server/listen.js';
 import { formatProblem } from './zone/record.js';
 import { icmpUnavailable } from './health/icmp-check.js';
+import { openGeoLocator } from './geo/locator.js';
 
 const USAGE = `usage:
   steerdns serve [--zones DIR] [--listen HOST:PORT]... [--log-level LEVEL] [--log-format json|pretty]
                  [--tcp-idle-timeout SECONDS] [--tcp-max-connections N] [--resolver HOST:PORT]...
-                 [POP FLAGS]
-  steerdns check [--zones DIR]
-  steerdns explain NAME [TYPE] [--client IP] [--ecs ADDRESS/PREFIX] [--zones DIR] [POP FLAGS]
+                 [POP FLAGS] [GEO FLAGS]
+  steerdns check [--zones DIR] [GEO FLAGS]
+  steerdns explain NAME [TYPE] [--client IP] [--ecs ADDRESS/PREFIX] [--zones DIR] [POP FLAGS] [GEO FLAGS]
 
 POP FLAGS (this node's location): --pop CODE  --pop-country CC  --pop-region REGION
                                   --pop-coordinates LAT,LON
+GEO FLAGS (locating clients):     --geoip FILE.mmdb (repeatable; default: the shipped country database)
+                                  --geo-overrides FILE.yaml  --geo-cache-size N (default 100000)
 
 defaults: --zones ./zones  --listen 127.0.0.1:5300  --log-level info  --log-format json
           --tcp-idle-timeout 10  --tcp-max-connections 1000  --resolver: the system's`;
@@ -52,6 +55,9 @@ async function main(argv: string[]): Promise<number> {
       'pop-country': { type: 'string' },
       'pop-region': { type: 'string' },
       'pop-coordinates': { type: 'string' },
+      geoip: { type: 'string', multiple: true },
+      'geo-overrides': { type: 'string' },
+      'geo-cache-size': { type: 'string' },
       client: { type: 'string' },
       ecs: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -64,10 +70,17 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const zonesDir = values.zones!;
+  const geoOptions = () => ({
+    databases: values.geoip,
+    overridesFile: values['geo-overrides'],
+    cacheSize: values['geo-cache-size'] === undefined ? undefined : Math.floor(positiveNumber('geo-cache-size', values['geo-cache-size'], 0)),
+  });
   const pop = () => parsePop({ pop: values.pop, country: values['pop-country'], region: values['pop-region'], coordinates: values['pop-coordinates'] });
 
   if (command === 'check') {
-    const { zones, lb, problems, failedZones } = loadConfig(zonesDir);
+    const { zones, lb, problems: configProblems, failedZones } = loadConfig(zonesDir);
+    const geo = await openGeoLocator(geoOptions());
+    const problems = [...configProblems, ...geo.problems];
     for (const p of problems) process.stdout.write(formatProblem(p) + '\n');
     const icmp = await icmpUnavailable(lb);
     for (const m of icmp?.monitors ?? []) {
@@ -82,7 +95,9 @@ async function main(argv: string[]): Promise<number> {
     if (positionals.length < 1 || positionals.length > 2) throw new UsageError('explain takes NAME and an optional TYPE');
     const loaded = loadConfig(zonesDir);
     for (const p of loaded.problems) if (p.severity === 'error') process.stderr.write(formatProblem(p) + '\n');
-    const snap: Snapshot = { zones: loaded.zones, lb: loaded.lb, health: ALL_HEALTHY, pop: pop(), hostnames: NO_HOSTNAMES, random: Math.random };
+    const geo = await openGeoLocator(geoOptions());
+    for (const p of geo.problems) process.stderr.write(formatProblem(p) + '\n');
+    const snap: Snapshot = { zones: loaded.zones, lb: loaded.lb, health: ALL_HEALTHY, pop: pop(), hostnames: NO_HOSTNAMES, random: Math.random, geo: geo.locator };
     try {
       process.stdout.write(explain(snap, { name: positionals[0], type: positionals[1], client: values.client, ecs: values.ecs, healthAssumed: true }).text);
     } catch (e) {
@@ -109,7 +124,7 @@ async function main(argv: string[]): Promise<number> {
   });
   const location = pop();
   const log = createLogger(level, format as LogFormat);
-  const app = await startApp({ zonesDir, listen, log, pop: location, tcp, resolvers });
+  const app = await startApp({ zonesDir, listen, log, pop: location, tcp, resolvers, geo: geoOptions() });
   const stop = (signal: string) => {
     log.info({ signal }, 'shutting down');
     app.close().then(() => process.exit(0), () => process.exit(1));

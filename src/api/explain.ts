@@ -11,8 +11,11 @@ import { resolve, type Resolution } from '../dns/resolve.js';
 import type { SteeringContext } from '../dns/steered.js';
 import { RCODE, T, typeFromText, typeToText } from '../dns/types.js';
 import type { Snapshot } from '../config/snapshot.js';
-import { formatDecision } from '../lb/explain.js';
-import type { ClientInfo, LoadBalancer } from '../lb/model.js';
+import { describeLocation, formatDecision } from '../lb/explain.js';
+import type { LoadBalancer } from '../lb/model.js';
+import { ecsScope, locateClient } from '../dns/client.js';
+import { EcsError, parseEcs, type ClientSubnet } from '../dns/ecs.js';
+import { addressRdata } from '../zone/rdata.js';
 import { steer, type Decision } from '../lb/steer.js';
 
 export class ExplainError extends Error {}
@@ -57,15 +60,9 @@ export function explain(snap: Snapshot, input: ExplainInput): ExplainResult {
   if (input.client !== undefined && !isIP(input.client)) throw new ExplainError(`client "${input.client}": not an IP address`);
   const notes: string[] = [];
   if (input.healthAssumed) notes.push('health is not probed by the explain command: every origin is taken as healthy.');
-  if (input.ecs !== undefined) {
-    const [addr, len] = input.ecs.split('/');
-    if (!isIP(addr ?? '') || !/^\d+$/.test(len ?? '') || Number(len) > (isIP(addr) === 4 ? 32 : 128)) {
-      throw new ExplainError(`ecs "${input.ecs}": expected ADDRESS/PREFIX, e.g. 198.51.100.0/24`);
-    }
-    notes.push('ECS is not used for location yet: no geolocation database is configured, so locations come from this node (--pop).');
-  }
-
-  const client: ClientInfo = { pop: snap.pop, hashKey: input.client ?? '0.0.0.0' };
+  const ecs = input.ecs === undefined ? undefined : subnetOf(input.ecs);
+  const located = locateClient(snap, ecs, input.client ?? '0.0.0.0');
+  const client = located.client;
   const ctx: SteeringContext = { snap, client, decisions: new Map() };
   const zone = snap.zones.find(qname, qtype);
   const lb = zone ? loadBalancerAt(snap, qname, qtype) : undefined;
@@ -75,6 +72,8 @@ export function explain(snap: Snapshot, input: ExplainInput): ExplainResult {
     ctx.decisions.set(lb, decision); // the answer below is built from this very decision
   }
   const res = resolve(ctx, qname, qtype);
+  if (ecs) notes.push(`ECS ${input.ecs}: ${client.ecs ? 'located at ' + describeLocation(client.ecs) : 'not located (no database entry, or source prefix 0)'}; response scope /${ecsScope(ecs, located, ctx.decisions)}`);
+  if (input.client !== undefined) notes.push(`resolver ${input.client}: ${client.resolver ? 'located at ' + describeLocation(client.resolver) : 'not located'}`);
   const lines = (entries: Resolution['answer']) => entries.flatMap((e) => rrsetLines(e.rrset, e.ttl));
   const result = {
     name: qname.toString(),
@@ -118,4 +117,22 @@ function explainText(r: Omit<ExplainResult, 'text'>, lb: LoadBalancer | undefine
   section('authority', r.authority);
   section('additional', r.additional);
   return out.join('\n') + '\n';
+}
+
+/** ADDRESS/PREFIX as a resolver would send it (bits beyond the prefix must be zero). */
+function subnetOf(text: string): ClientSubnet {
+  const [addr, len] = text.split('/');
+  const family = isIP(addr ?? '');
+  const prefix = Number(len);
+  if (!family || !/^\d+$/.test(len ?? '') || prefix > (family === 4 ? 32 : 128)) {
+    throw new ExplainError(`ecs "${text}": expected ADDRESS/PREFIX, e.g. 198.51.100.0/24`);
+  }
+  const bytes = addressRdata(addr).wire;
+  const data = Buffer.concat([Buffer.from([0, family === 4 ? 1 : 2, prefix, 0]), bytes.subarray(0, Math.ceil(prefix / 8))]);
+  try {
+    return parseEcs(data);
+  } catch (e) {
+    if (e instanceof EcsError) throw new ExplainError(`ecs "${text}": ${e.message}`);
+    throw e;
+  }
 }

@@ -16,6 +16,11 @@ export interface HostnameAddresses {
 
 export const NO_HOSTNAMES: HostnameAddresses = { get: () => undefined };
 
+/** Where an address is (src/geo/locator.ts); `prefixLength` is the network that decided. */
+export interface Geolocation {
+  lookup(ip: string): { readonly location: Location; readonly prefixLength: number } | undefined;
+}
+
 export interface Snapshot {
   readonly zones: ZoneSet;
   readonly lb: LbConfig;
@@ -23,6 +28,8 @@ export interface Snapshot {
   /** This node's identity (the "PoP" of Cloudflare's location strategy). */
   readonly pop: Location;
   readonly hostnames: HostnameAddresses;
+  /** Locates ECS subnets and resolver addresses; without it only this node's location is known. */
+  readonly geo?: Geolocation;
   /** The random source for weighted choices: Math.random in production, seeded in tests. */
   readonly random: () => number;
 }

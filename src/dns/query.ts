@@ -4,6 +4,7 @@
  * to answer, to answer with an error rcode, or to drop the message silently.
  */
 import { Name } from './name.js';
+import { ECS_OPTION, EcsError, parseEcs, type ClientSubnet } from './ecs.js';
 import { OPCODE_QUERY, RCODE, T } from './types.js';
 
 export interface EdnsOption {
@@ -30,6 +31,8 @@ export interface Query {
   readonly qtype: number;
   readonly qclass: number;
   readonly edns?: Edns;
+  /** The EDNS Client Subnet option, when the query carried a valid one. */
+  readonly ecs?: ClientSubnet;
 }
 
 export interface Question {
@@ -100,7 +103,25 @@ export function parseQuery(msg: Buffer): ParsedQuery {
   }
   if (opcode !== OPCODE_QUERY) return { ...head, rcode: RCODE.NOTIMP, reason: `opcode ${opcode} is not implemented`, question, edns };
   if (qdcount !== 1 || !question) return { ...head, rcode: RCODE.FORMERR, reason: `QDCOUNT is ${qdcount}, not 1`, edns };
-  return { kind: 'query', query: { id, opcode, rd, cd, ...question, edns } };
+  let ecs: ClientSubnet | undefined;
+  if (edns) {
+    try {
+      ecs = findEcs(edns);
+    } catch (e) {
+      return { ...head, rcode: RCODE.FORMERR, reason: (e as Error).message, question, edns };
+    }
+  }
+  return { kind: 'query', query: { id, opcode, rd, cd, ...question, edns, ecs } };
+}
+
+function findEcs(edns: Edns): ClientSubnet | undefined {
+  let found: ClientSubnet | undefined;
+  for (const o of edns.options) {
+    if (o.code !== ECS_OPTION) continue;
+    if (found) throw new EcsError('more than one ECS option');
+    found = parseEcs(o.data);
+  }
+  return found;
 }
 
 function readRecordHeader(msg: Buffer, pos: number) {

@@ -7,6 +7,10 @@ import { parseQuery, type Edns, type Question } from './query.js';
 import { resolve, type Resolution } from './resolve.js';
 import { CLASS_ANY, CLASS_IN, RCODE, T } from './types.js';
 import { MessageWriter } from './writer.js';
+import { ecsOption } from './ecs.js';
+import { ecsScope, locateClient } from './client.js';
+import type { LoadBalancer } from '../lb/model.js';
+import type { Decision } from '../lb/steer.js';
 import type { Snapshot } from '../config/snapshot.js';
 
 /** RFC 1035 §4.2.1: the UDP limit without EDNS. */
@@ -52,7 +56,9 @@ export function respond(snap: Snapshot, msg: Buffer, tcp: boolean, clientAddress
   w.header(q.id, baseFlags);
   w.question(q.qname, q.qtype, q.qclass); // at most 259 bytes: always fits in 512
   const questionEnd = w.pos;
-  if (q.edns) w.reserveTail(OPT_RR_SIZE);
+  const ecsSize = q.ecs ? 4 + q.ecs.data.length : 0;
+  if (q.edns) w.reserveTail(OPT_RR_SIZE + ecsSize);
+  let scope = 0;
 
   let rcode: number;
   let truncated = false;
@@ -65,8 +71,10 @@ export function respond(snap: Snapshot, msg: Buffer, tcp: boolean, clientAddress
   } else if (q.qtype === T.MAILA || q.qtype === T.MAILB) {
     rcode = RCODE.NOTIMP;
   } else {
-    const client = { pop: snap.pop, hashKey: clientAddress };
-    const res = resolve({ snap, client, decisions: new Map() }, q.qname, q.qtype);
+    const located = locateClient(snap, q.ecs, clientAddress);
+    const decisions = new Map<LoadBalancer, Decision>();
+    const res = resolve({ snap, client: located.client, decisions }, q.qname, q.qtype);
+    if (q.ecs) scope = ecsScope(q.ecs, located, decisions);
     rcode = res.rcode;
     if (res.aa) w.setFlags(w.flags() | AA);
     truncated = !writeSections(w, res);
@@ -76,7 +84,7 @@ export function respond(snap: Snapshot, msg: Buffer, tcp: boolean, clientAddress
     }
   }
   w.setFlags(w.flags() | (rcode & 0xf));
-  if (q.edns) w.raw(optRecord(rcode, q.edns.dnssecOk));
+  if (q.edns) w.raw(optRecord(rcode, q.edns.dnssecOk, q.ecs && ecsOption(q.ecs, scope)));
   return { response: w.finish(), rcode, truncated: truncated || (w.flags() & TC) !== 0, question: q };
 }
 
@@ -104,14 +112,16 @@ function writeSections(w: MessageWriter, res: Resolution): boolean {
 }
 
 /** RFC 6891 §6.1.2: root owner, CLASS = our UDP size, TTL = extended rcode | version 0 | DO. */
-function optRecord(rcode: number, dnssecOk: boolean): Buffer {
-  const b = Buffer.alloc(OPT_RR_SIZE);
+function optRecord(rcode: number, dnssecOk: boolean, option?: Buffer): Buffer {
+  const len = option ? option.length : 0;
+  const b = Buffer.alloc(OPT_RR_SIZE + len);
   b[0] = 0;
   b.writeUInt16BE(T.OPT, 1);
   b.writeUInt16BE(EDNS_UDP_SIZE, 3);
   b[5] = (rcode >> 4) & 0xff;
   b[6] = 0;
   b.writeUInt16BE(dnssecOk ? 0x8000 : 0, 7);
-  b.writeUInt16BE(0, 9);
+  b.writeUInt16BE(len, 9);
+  if (option) option.copy(b, OPT_RR_SIZE);
   return b;
 }

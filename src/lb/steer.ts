@@ -74,6 +74,11 @@ export interface Decision {
   readonly poolList: PoolListName;
   /** True when the answer depended on the client's address: the DNS layer uses it for the ECS scope. */
   readonly clientDependent: boolean;
+  /**
+   * True when a hash of `client.hashKey` decided part of the answer (hash origin steering or
+   * hash load shedding): the answer then depends on the whole key, not just its location.
+   */
+  readonly clientHashed: boolean;
   /** Filled only when asked (explain): every candidate pool with its verdict, in order, and notes. */
   readonly trace?: { readonly pools: readonly PoolVerdict[]; readonly notes: readonly string[] };
 }
@@ -111,13 +116,15 @@ interface Scratch {
   /** Hash shedding bucket of the last pool examined, -1 when not hashed. */
   bucket: number;
   dependent: boolean;
+  /** A hash of client.hashKey decided something (origin or shedding): the whole key matters. */
+  hashed: boolean;
 }
 
 export function steer(lb: LoadBalancer, health: HealthView, client: ClientInfo, random: () => number, trace?: boolean): Decision {
   const policy = lb.steering_policy;
   const verdicts: PoolVerdict[] | undefined = trace ? [] : undefined;
   const notes: string[] | undefined = trace ? [] : undefined;
-  const s: Scratch = { healthy: 0, bucket: -1, dependent: false };
+  const s: Scratch = { healthy: 0, bucket: -1, dependent: false, hashed: false };
 
   // 1. Location (reference §1.1).
   const locationSource = resolveLocationSource(lb, policy, client);
@@ -200,7 +207,7 @@ export function steer(lb: LoadBalancer, health: HealthView, client: ClientInfo, 
     const fb = lb.fallback_pool;
     if (!fb.enabled) {
       if (notes) notes.push(`no candidate pool is usable and the fallback pool ${fb.name} is disabled: NODATA`);
-      return finish(undefined, [], true, policy, location, locationSource, poolList, s.dependent, verdicts, notes);
+      return finish(undefined, [], true, policy, location, locationSource, poolList, s, verdicts, notes);
     }
     chosen = fb;
     usable = fallbackOrigins(fb);
@@ -218,6 +225,7 @@ export function steer(lb: LoadBalancer, health: HealthView, client: ClientInfo, 
     if (how === 'hash') {
       pick = rendezvousPick(client.hashKey, usable, originName, originWeight);
       s.dependent = true;
+      s.hashed = true;
     } else {
       pick = weightedChoice(usable, originWeight, random);
     }
@@ -229,7 +237,7 @@ export function steer(lb: LoadBalancer, health: HealthView, client: ClientInfo, 
   } else if (notes) {
     notes.push(usable.length > 1 ? `origins: all ${usable.length} usable origins have the same weight: answering with all of them` : `origins: ${usable.length} usable`);
   }
-  return finish(chosen, origins, fallback, policy, location, locationSource, poolList, s.dependent, verdicts, notes);
+  return finish(chosen, origins, fallback, policy, location, locationSource, poolList, s, verdicts, notes);
 }
 
 function finish(
@@ -240,11 +248,11 @@ function finish(
   location: Location | undefined,
   locationSource: LocationSource,
   poolList: PoolListName,
-  clientDependent: boolean,
+  s: Scratch,
   verdicts: PoolVerdict[] | undefined,
   notes: string[] | undefined,
 ): Decision {
-  const d: Decision = { pool, origins, fallback, policy, location, locationSource, poolList, clientDependent };
+  const d: Decision = { pool, origins, fallback, policy, location, locationSource, poolList, clientDependent: s.dependent, clientHashed: s.hashed };
   return verdicts && notes ? { ...d, trace: { pools: verdicts, notes } } : d;
 }
 
@@ -329,7 +337,10 @@ function examine(pool: Pool, health: HealthView, client: ClientInfo, random: () 
   if (pool.load_shedding.default_policy === 'random') return random() * 100 < pct ? SHED : OK;
   const bucket = hashPercentile(client.hashKey, pool.name);
   s.bucket = bucket;
-  if (pct < 100) s.dependent = true;
+  if (pct < 100) {
+    s.dependent = true;
+    s.hashed = true;
+  }
   return bucket < pct ? SHED : OK;
 }
 

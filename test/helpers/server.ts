@@ -1,7 +1,7 @@
 /** Starts the real server in-process on an ephemeral loopback port for a test. */
 import { pino } from 'pino';
 import { externalHostnames, loadConfig, type LoadedConfig } from '../../src/config/load.js';
-import type { Snapshot } from '../../src/config/snapshot.js';
+import type { Geolocation, Snapshot } from '../../src/config/snapshot.js';
 import { HostnameCache, DEFAULT_HOSTNAME_OPTIONS } from '../../src/lb/hostnames.js';
 import { ALL_HEALTHY, type Location } from '../../src/lb/model.js';
 import { startServer, type RunningServer } from '../../src/server/server.js';
@@ -20,6 +20,8 @@ export interface TestServerOptions {
   resolvers?: string[];
   pop?: Location;
   random?: () => number;
+  /** Locates ECS subnets and resolvers. */
+  geo?: Geolocation;
   /** Called for every query the server handles (the snapshot is read once per query). */
   onQuery?: () => void;
 }
@@ -37,7 +39,7 @@ export async function startServerWith(zonesDir: string, opts: TestServerOptions 
     hostnames.track(external);
     await hostnames.settled();
   }
-  const snapshot: Snapshot = { zones: loaded.zones, lb: loaded.lb, health: ALL_HEALTHY, pop: opts.pop ?? {}, hostnames, random: opts.random ?? Math.random };
+  const snapshot: Snapshot = { zones: loaded.zones, lb: loaded.lb, health: ALL_HEALTHY, pop: opts.pop ?? {}, hostnames, random: opts.random ?? Math.random, geo: opts.geo };
   const server = await startServer({ listen: [{ host: opts.host ?? '127.0.0.1', port: 0 }], snapshot: () => (opts.onQuery?.(), snapshot), log, tcp: opts.tcp });
   return {
     addresses: server.addresses,

@@ -1,0 +1,62 @@
+/**
+ * EDNS Client Subnet (RFC 7871): parsing and validating the option of a query, and writing
+ * it back in the response with the SCOPE PREFIX-LENGTH the answer really depended on.
+ */
+
+/** RFC 7871 §6: option code 8. */
+export const ECS_OPTION = 8;
+const FAMILY_IPV4 = 1;
+const FAMILY_IPV6 = 2;
+
+export interface ClientSubnet {
+  readonly family: 1 | 2;
+  /** SOURCE PREFIX-LENGTH: how many leading bits of the client address the resolver sent. */
+  readonly sourcePrefix: number;
+  /** The address as text, bits beyond the source prefix zero ("198.51.100.0"). */
+  readonly address: string;
+  /** The option data as received: FAMILY, SOURCE PREFIX-LENGTH and ADDRESS are echoed from it. */
+  readonly data: Buffer;
+}
+
+export class EcsError extends Error {}
+
+/**
+ * Validates the option data. RFC 7871 §7.2.1: a wrongly formatted option (unknown family, a
+ * source prefix longer than the address, too few or too many address octets, address bits set
+ * beyond the source prefix) is rejected with FORMERR. A non-zero SCOPE in a query (§6: "MUST
+ * be set to 0") is ignored, as most servers do.
+ */
+export function parseEcs(data: Buffer): ClientSubnet {
+  if (data.length < 4) throw new EcsError('ECS option shorter than 4 octets');
+  const family = data.readUInt16BE(0);
+  if (family !== FAMILY_IPV4 && family !== FAMILY_IPV6) throw new EcsError(`ECS family ${family} is neither IPv4 (1) nor IPv6 (2)`);
+  const bits = family === FAMILY_IPV4 ? 32 : 128;
+  const sourcePrefix = data[2];
+  if (sourcePrefix > bits) throw new EcsError(`ECS source prefix ${sourcePrefix} is longer than an ${family === 1 ? 'IPv4' : 'IPv6'} address`);
+  const addr = data.subarray(4);
+  const octets = Math.ceil(sourcePrefix / 8);
+  if (addr.length !== octets) throw new EcsError(`ECS address has ${addr.length} octets, source prefix ${sourcePrefix} needs ${octets}`);
+  if (octets > 0 && sourcePrefix % 8 !== 0 && (addr[octets - 1] & (0xff >> (sourcePrefix % 8))) !== 0) {
+    throw new EcsError(`ECS address has bits set beyond the source prefix ${sourcePrefix}`);
+  }
+  const full = Buffer.alloc(bits / 8);
+  addr.copy(full);
+  return { family, sourcePrefix, address: addressText(full), data };
+}
+
+/** The response's option (code, length, data) with our SCOPE PREFIX-LENGTH (RFC 7871 §7.2.1). */
+export function ecsOption(ecs: ClientSubnet, scope: number): Buffer {
+  const out = Buffer.alloc(4 + ecs.data.length);
+  out.writeUInt16BE(ECS_OPTION, 0);
+  out.writeUInt16BE(ecs.data.length, 2);
+  ecs.data.copy(out, 4);
+  out[4 + 3] = scope;
+  return out;
+}
+
+function addressText(b: Buffer): string {
+  if (b.length === 4) return `${b[0]}.${b[1]}.${b[2]}.${b[3]}`;
+  const groups: string[] = [];
+  for (let i = 0; i < 16; i += 2) groups.push(b.readUInt16BE(i).toString(16));
+  return groups.join(':');
+}
