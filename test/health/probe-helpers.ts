@@ -2,6 +2,7 @@
  * Monitors, origins and real loopback servers for the probe tests: every server listens on an
  * ephemeral port of 127.0.0.1 (or of `localhost`) and is closed by the test that started it.
  */
+import { monitor } from '../helpers/lb.js';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
@@ -12,26 +13,9 @@ import { Name } from '../../src/dns/name.js';
 import type { Monitor, MonitorType, Origin } from '../../src/lb/model.js';
 import type { ProbeTarget } from '../../src/health/types.js';
 
+/** A monitor for probe tests: the shared builder, with a short timeout and no retries. */
 export function monitorOf(fields: Partial<Monitor> & { type: MonitorType }): Monitor {
-  return {
-    name: 'test',
-    description: '',
-    method: 'GET',
-    path: '/',
-    port: 0,
-    timeout: 2,
-    retries: 0,
-    interval: 60,
-    expected_codes: '200',
-    expected_body: '',
-    follow_redirects: false,
-    allow_insecure: false,
-    consecutive_up: 0,
-    consecutive_down: 0,
-    header: {},
-    source: { file: 'test.lb.yaml', line: 1 },
-    ...fields,
-  };
+  return monitor('test', { timeout: 2, retries: 0, ...fields });
 }
 
 export function ipOrigin(ip: string, fields: Partial<Origin> = {}): Origin {
