@@ -10,10 +10,12 @@ import { rdataText } from './dns/present.js';
 import { T } from './dns/types.js';
 import { HealthMonitor } from './health/monitor.js';
 import { openGeoLocator, type GeoOptions } from './geo/locator.js';
+import { openAsnDatabase } from './geo/asn.js';
 import { icmpUnavailable } from './health/icmp-check.js';
 import { probeFor, targetFor } from './health/probes.js';
 import { DEFAULT_HOSTNAME_OPTIONS, HostnameCache } from './lb/hostnames.js';
 import { ALL_HEALTHY, type Location, type Origin } from './lb/model.js';
+import { PinTable, type AsnLookup } from './lb/persistence.js';
 import type { Logger } from './log.js';
 import { startServer, type ListenAddress, type RunningServer } from './server/server.js';
 import type { TcpOptions } from './server/tcp.js';
@@ -32,6 +34,12 @@ export interface AppOptions {
   readonly probeConcurrency?: number;
   /** Geolocation databases, overrides and cache size (default: the shipped country database). */
   readonly geo?: GeoOptions;
+  /** ASN mmdb for persistence keyed on `resolver_network`. */
+  readonly asnDatabase?: string;
+  /** Pins kept for DNS persistence (default 100,000). */
+  readonly persistenceMaxEntries?: number;
+  /** Clock of the pin table in milliseconds (tests). */
+  readonly now?: () => number;
 }
 
 export interface App {
@@ -39,6 +47,7 @@ export interface App {
   readonly store: SnapshotStore;
   readonly health: HealthMonitor;
   readonly loaded: LoadedConfig;
+  readonly persistence: PinTable;
   close(): Promise<void>;
 }
 
@@ -56,9 +65,18 @@ export async function startApp(opts: AppOptions): Promise<App> {
   const geo = await openGeoLocator(opts.geo);
   for (const p of geo.problems) log[p.severity === 'error' ? 'error' : 'warn']({ file: p.file, line: p.line }, p.message);
 
+  let asn: AsnLookup | undefined;
+  if (opts.asnDatabase !== undefined) {
+    const opened = await openAsnDatabase(opts.asnDatabase);
+    for (const p of opened.problems) log.error({ file: p.file }, p.message);
+    asn = opened.asn;
+  }
+  // State beside the snapshot: every snapshot swapped in (health, reload) carries the same table.
+  const persistence = new PinTable({ maxEntries: opts.persistenceMaxEntries, now: opts.now });
+
   const hostnames = new HostnameCache(log, { ...DEFAULT_HOSTNAME_OPTIONS, servers: opts.resolvers });
   hostnames.track(externalHostnames(loaded));
-  const snapshot: Snapshot = { zones: loaded.zones, lb: loaded.lb, health: ALL_HEALTHY, pop: opts.pop ?? {}, hostnames, random: opts.random ?? Math.random, geo: geo.locator };
+  const snapshot: Snapshot = { zones: loaded.zones, lb: loaded.lb, health: ALL_HEALTHY, pop: opts.pop ?? {}, hostnames, random: opts.random ?? Math.random, geo: geo.locator, asn, persistence };
   const store = new SnapshotStore(snapshot);
 
   /** Where to probe an origin: its IP, or the addresses its hostname has now. */
@@ -99,6 +117,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
     store,
     health,
     loaded,
+    persistence,
     close: async () => {
       health.stop();
       hostnames.stop();

@@ -20,7 +20,7 @@ import { openGeoLocator } from './geo/locator.js';
 const USAGE = `usage:
   steerdns serve [--zones DIR] [--listen HOST:PORT]... [--log-level LEVEL] [--log-format json|pretty]
                  [--tcp-idle-timeout SECONDS] [--tcp-max-connections N] [--resolver HOST:PORT]...
-                 [POP FLAGS] [GEO FLAGS]
+                 [--asn-db FILE.mmdb] [--persistence-max-entries N] [POP FLAGS] [GEO FLAGS]
   steerdns check [--zones DIR] [GEO FLAGS]
   steerdns explain NAME [TYPE] [--client IP] [--ecs ADDRESS/PREFIX] [--zones DIR] [POP FLAGS] [GEO FLAGS]
 
@@ -30,7 +30,9 @@ GEO FLAGS (locating clients):     --geoip FILE.mmdb (repeatable; default: the sh
                                   --geo-overrides FILE.yaml  --geo-cache-size N (default 100000)
 
 defaults: --zones ./zones  --listen 127.0.0.1:5300  --log-level info  --log-format json
-          --tcp-idle-timeout 10  --tcp-max-connections 1000  --resolver: the system's`;
+          --tcp-idle-timeout 10  --tcp-max-connections 1000  --resolver: the system's
+          --asn-db: none (resolver_network persistence masks the resolver's address)
+          --persistence-max-entries 100000`;
 
 function positiveNumber(flag: string, value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback;
@@ -58,6 +60,8 @@ async function main(argv: string[]): Promise<number> {
       geoip: { type: 'string', multiple: true },
       'geo-overrides': { type: 'string' },
       'geo-cache-size': { type: 'string' },
+      'asn-db': { type: 'string' },
+      'persistence-max-entries': { type: 'string' },
       client: { type: 'string' },
       ecs: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -124,7 +128,10 @@ async function main(argv: string[]): Promise<number> {
   });
   const location = pop();
   const log = createLogger(level, format as LogFormat);
-  const app = await startApp({ zonesDir, listen, log, pop: location, tcp, resolvers, geo: geoOptions() });
+  const maxPins = values['persistence-max-entries'];
+  if (maxPins !== undefined && !/^[1-9][0-9]*$/.test(maxPins)) throw new UsageError(`--persistence-max-entries "${maxPins}": expected a positive integer`);
+  const persistenceMaxEntries = maxPins === undefined ? undefined : Number(maxPins);
+  const app = await startApp({ zonesDir, listen, log, pop: location, tcp, resolvers, geo: geoOptions(), asnDatabase: values['asn-db'], persistenceMaxEntries });
   const stop = (signal: string) => {
     log.info({ signal }, 'shutting down');
     app.close().then(() => process.exit(0), () => process.exit(1));

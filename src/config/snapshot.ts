@@ -7,6 +7,7 @@ import type { Rdata } from '../zone/record.js';
 import type { ZoneSet } from '../zone/zoneset.js';
 import type { Name } from '../dns/name.js';
 import type { HealthView, LbConfig, Location } from '../lb/model.js';
+import type { AsnLookup, PinTable } from '../lb/persistence.js';
 
 /** Addresses of hostname origins outside our zones, kept fresh in the background. */
 export interface HostnameAddresses {
@@ -32,4 +33,11 @@ export interface Snapshot {
   readonly geo?: Geolocation;
   /** The random source for weighted choices: Math.random in production, seeded in tests. */
   readonly random: () => number;
+  /** The resolver's autonomous system, for persistence keyed on `resolver_network`. */
+  readonly asn?: AsnLookup;
+  /**
+   * Pinned persistence choices. State, not configuration: built once by the app and carried
+   * from snapshot to snapshot. Without it, load balancers with persistence steer as usual.
+   */
+  readonly persistence?: PinTable;
 }

@@ -31,6 +31,8 @@ export function locateClient(snap: Snapshot, ecs: ClientSubnet | undefined, reso
   const client: ClientInfo = {
     pop: snap.pop,
     hashKey: useEcs ? `${ecs.address}/${ecs.sourcePrefix}` : resolverAddress,
+    resolverAddress,
+    subnet: useEcs ? { address: ecs.address, prefix: ecs.sourcePrefix } : undefined,
     get ecs() {
       if (ecsHit === null) ecsHit = useEcs && geo ? geo.lookup(ecs.address) : undefined;
       return ecsHit?.location;
@@ -48,11 +50,13 @@ export function locateClient(snap: Snapshot, ecs: ClientSubnet | undefined, reso
  * answer holds. 0 when no decision depended on the client subnet (static data, off/random
  * steering, a location taken from the resolver or this node); the source prefix when a hash
  * of the subnet decided, or when geo/proximity looked the subnet up and found nothing; else
- * the network that located the subnet, never more than the source prefix.
+ * the network that located the subnet, never more than the source prefix. An answer from DNS
+ * persistence keyed on the resolver holds for every subnet behind that resolver: 0.
  */
 export function ecsScope(ecs: ClientSubnet, located: LocatedClient, decisions: ReadonlyMap<LoadBalancer, Decision>): number {
   let scope = 0;
   for (const d of decisions.values()) {
+    if (d.persistence !== undefined && !d.persistence.fromEcs) continue;
     // Geo or proximity asked where the subnet is and the databases did not know: the answer
     // holds only for this subnet, since a neighbouring one might be located and steered.
     if (located.ecsUnlocated() && (d.policy === 'geo' || d.policy === 'proximity')) scope = ecs.sourcePrefix;

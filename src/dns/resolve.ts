@@ -63,7 +63,9 @@ export function resolve(ctx: SteeringContext, qname: Name, qtype: number): Resol
       required = addGlue(zone, r.ns, additional);
     } else {
       if (r.kind === 'nxdomain') rcode = RCODE.NXDOMAIN; // RFC 6604: the rcode of the last name in the chain
-      authority.push({ rrset: zone.soa, ttl: zone.negativeTtl });
+      // A steered NODATA must not outlive the load balancer's TTL: health may change the answer.
+      const ttl = r.kind === 'nodata' && r.steeredTtl !== undefined ? Math.min(zone.negativeTtl, r.steeredTtl) : zone.negativeTtl;
+      authority.push({ rrset: zone.soa, ttl });
     }
     break;
   }
@@ -74,7 +76,8 @@ type Step =
   | { readonly kind: 'answer'; readonly rrset: RRset }
   | { readonly kind: 'cname'; readonly rrset: RRset; readonly target: Name }
   | { readonly kind: 'referral'; readonly ns: RRset }
-  | { readonly kind: 'nodata' }
+  /** `steeredTtl`: the NODATA came from a load balancer with this TTL. */
+  | { readonly kind: 'nodata'; readonly steeredTtl?: number }
   | { readonly kind: 'nxdomain' };
 
 /**
@@ -87,9 +90,12 @@ function lookup(ctx: SteeringContext, zone: Zone, name: Name, qtype: number): St
   if (r.kind === 'referral' || r.kind === 'nxdomain') return r;
   const lb = ctx.snap.lb.loadBalancers.get(r.node.name.key);
   if (!lb || !lb.enabled) return r;
-  if (isSteeredType(qtype)) {
+  // MX and SRV records written at the name stay in charge; the pool builds them only if none are.
+  const staticService = (qtype === T.MX || qtype === T.SRV) && r.kind === 'answer' && !r.wildcard;
+  if (isSteeredType(qtype) && !staticService) {
     const s = steeredAnswer(ctx, lb, name, qtype);
-    return s.kind === 'rrset' ? { kind: 'answer', rrset: s.rrset } : s;
+    if (s.kind === 'rrset') return { kind: 'answer', rrset: s.rrset };
+    return s.kind === 'nodata' ? { kind: 'nodata', steeredTtl: lb.ttl } : s;
   }
   // Other types come from the zone file, but a static CNAME is shadowed by the load balancer.
   return r.kind === 'cname' ? { kind: 'nodata' } : r;

@@ -7,6 +7,7 @@ import { Name } from './name.js';
 import { T } from './types.js';
 import type { Snapshot } from '../config/snapshot.js';
 import type { ClientInfo, LoadBalancer, Origin } from '../lb/model.js';
+import { persistentDecision } from '../lb/persistence.js';
 import { steer, type Decision } from '../lb/steer.js';
 import { addressRdata } from '../zone/rdata.js';
 import type { Rdata } from '../zone/record.js';
@@ -27,7 +28,11 @@ export interface SteeringContext {
 export function decide(ctx: SteeringContext, lb: LoadBalancer): Decision {
   let d = ctx.decisions.get(lb);
   if (!d) {
-    d = steer(lb, ctx.snap.health, ctx.client, ctx.snap.random);
+    const snap = ctx.snap;
+    const p = lb.persistence;
+    d = p !== undefined && snap.persistence !== undefined
+      ? persistentDecision(lb, p, snap.persistence, snap.health, ctx.client, snap.asn)
+      : steer(lb, snap.health, ctx.client, snap.random);
     ctx.decisions.set(lb, d);
   }
   return d;

@@ -6,7 +6,9 @@ import type { Name } from '../dns/name.js';
 import { T, typeToText } from '../dns/types.js';
 import { isCountryCode } from '../geo/regions.js';
 import type { ZoneSet } from '../zone/zoneset.js';
-import { LOCATION_MODES, PREFER_ECS, REGIONS, STEERING_POLICIES, type LocationStrategy, type SteeringPolicy } from './model.js';
+import {
+  LOCATION_MODES, PERSISTENCE_KEYS, PREFER_ECS, REGIONS, STEERING_POLICIES, type LocationStrategy, type Persistence, type SteeringPolicy,
+} from './model.js';
 import { hostname } from './config-pool.js';
 import {
   bool, entries, list, noEffect, num, obj, oneOf, opt, READ_ONLY_FIELDS, ref, str,
@@ -15,7 +17,7 @@ import {
 
 const LB_FIELDS = [
   'name', 'description', 'enabled', 'ttl', 'steering_policy', 'default_pools', 'fallback_pool', 'region_pools',
-  'country_pools', 'pop_pools', 'random_steering', 'location_strategy', 'proxied', 'session_affinity',
+  'country_pools', 'pop_pools', 'random_steering', 'location_strategy', 'persistence', 'proxied', 'session_affinity',
   'session_affinity_ttl', 'session_affinity_attributes', 'adaptive_routing', 'rules', 'pool_sets', 'networks',
   'zone_name', ...READ_ONLY_FIELDS,
 ];
@@ -25,6 +27,8 @@ const COUNTING_POLICIES: readonly string[] = ['least_outstanding_requests', 'lea
 const MAX_TTL = 86400;
 const REGION_SET: ReadonlySet<string> = new Set(REGIONS);
 const POP_CODE = /^[A-Za-z0-9]{3,4}$/;
+/** Upper bound for `persistence.ttl`: one week. */
+const MAX_PERSISTENCE_TTL = 604800;
 
 /** A load balancer before its pools are resolved. */
 export interface LbDraft {
@@ -44,6 +48,7 @@ export interface LbDraft {
   readonly default_weight: number;
   readonly pool_weights: ReadonlyMap<string, { readonly ref: Ref; readonly weight: number }>;
   readonly location_strategy: LocationStrategy;
+  readonly persistence?: Persistence;
   readonly source: { readonly file: string; readonly line: number };
 }
 
@@ -85,6 +90,8 @@ export function readLoadBalancer(f: Field, ctx: NameContext): ParsedObject<LbDra
   noEffect(o, ['session_affinity', 'session_affinity_ttl', 'session_affinity_attributes', 'adaptive_routing'], 'it applies to proxied load balancing only');
   noEffect(o, ['rules', 'pool_sets', 'networks'], 'not supported by steerdns');
 
+  const persistence = opt(o, 'persistence', persistenceOf, undefined);
+
   const anyGeo = regionPools.size + countryPools.size + popPools.size > 0;
   const draft = {
     description: opt(o, 'description', str, ''),
@@ -98,6 +105,7 @@ export function readLoadBalancer(f: Field, ctx: NameContext): ParsedObject<LbDra
     default_weight: random.default_weight,
     pool_weights: random.pool_weights,
     location_strategy: opt(o, 'location_strategy', locationStrategy, NO_LOCATION_STRATEGY),
+    ...(persistence ? { persistence } : {}),
     source: Object.freeze({ file: f.file, line: f.line }),
   } satisfies Partial<LbDraft>;
   if (!placed || !defaultPools || !fallback || scope.errors > before) return { name: placed?.name.key, field: f };
@@ -223,4 +231,19 @@ function locationStrategy(f: Field): LocationStrategy | undefined {
     prefer_ecs: opt(o, 'prefer_ecs', (x) => oneOf(x, PREFER_ECS), 'proximity'),
     mode: opt(o, 'mode', (x) => oneOf(x, LOCATION_MODES), 'pop'),
   });
+}
+
+/** `persistence: {ttl, key, mask_v4, mask_v6}`; every field has a default, so `{}` turns it on. */
+function persistenceOf(f: Field): Persistence | undefined {
+  const o = obj(f);
+  if (!o) return undefined;
+  const before = f.scope.errors;
+  o.checkFields(['ttl', 'key', 'mask_v4', 'mask_v6']);
+  const p: Persistence = Object.freeze({
+    ttl: opt(o, 'ttl', (x) => num(x, 1, MAX_PERSISTENCE_TTL, true), 3600),
+    key: opt(o, 'key', (x) => oneOf(x, PERSISTENCE_KEYS), 'ecs'),
+    mask_v4: opt(o, 'mask_v4', (x) => num(x, 0, 32, true), 24),
+    mask_v6: opt(o, 'mask_v6', (x) => num(x, 0, 128, true), 56),
+  });
+  return f.scope.errors > before ? undefined : p;
 }

@@ -226,6 +226,7 @@ function linkLoadBalancer(d: LbDraft, pool: (r: Ref) => Pool | undefined): LoadB
     pop_pools,
     random_steering: Object.freeze({ default_weight: d.default_weight, pool_weights }),
     location_strategy: d.location_strategy,
+    ...(d.persistence ? { persistence: d.persistence } : {}),
     source: d.source,
   });
 }

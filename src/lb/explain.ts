@@ -109,7 +109,7 @@ function locationWhy(lb: LoadBalancer, d: Decision): string {
       : `ECS only preferred for ${prefer}, not ${d.policy}`;
   if (d.locationSource === 'resolver') return `${strategy}: ${ecs}; mode resolver_ip: the resolver's address`;
   if (mode === 'resolver_ip') return `${strategy}: ${ecs}; mode resolver_ip but the resolver's address was not located: this node's PoP`;
-  const popNote = d.policy === 'geo' ? '; pop_pools always key off this node\'s PoP' : '';
+  const popNote = d.policy === 'geo' ? '; pop_pools key off the PoP of an operator override, else this node\'s PoP' : '';
   return `${strategy}: ${ecs}; mode pop: this node's PoP${popNote}`;
 }
 

@@ -10,6 +10,7 @@ import { Name } from '../dns/name.js';
 import { T } from '../dns/types.js';
 import type { HostnameAddresses } from '../config/snapshot.js';
 import { addressRdata } from '../zone/rdata.js';
+import { rdataText } from '../dns/present.js';
 import type { Rdata } from '../zone/record.js';
 
 export interface HostnameCacheOptions {
@@ -89,6 +90,7 @@ export class HostnameCache implements HostnameAddresses {
 
   stop(): void {
     this.stopped = true;
+    this.resolver.cancel(); // lookups in flight end now instead of outliving the server
     for (const e of this.entries.values()) clearTimeout(e.timer);
     this.entries.clear();
   }
@@ -102,14 +104,17 @@ export class HostnameCache implements HostnameAddresses {
     if (this.stopped || this.entries.get(e.name.key) !== e) return;
     const ok4 = v4.status === 'fulfilled' ? v4.value : noData(v4.reason) ? [] : undefined;
     const ok6 = v6.status === 'fulfilled' ? v6.value : noData(v6.reason) ? [] : undefined;
+    // Each family is updated on its own: a failed AAAA lookup must not discard a good A answer.
+    if (ok4) e.a = ok4.map((r) => addressRdata(r.address));
+    if (ok6) e.aaaa = ok6.map((r) => addressRdata(r.address));
+    const fresh = [...(ok4 ?? []), ...(ok6 ?? [])];
     let next: number;
-    if (ok4 && ok6 && ok4.length + ok6.length > 0) {
-      e.a = ok4.map((r) => addressRdata(r.address));
-      e.aaaa = ok6.map((r) => addressRdata(r.address));
-      e.texts = [...ok4, ...ok6].map((r) => r.address);
+    if (fresh.length > 0) {
+      e.texts = [...(e.a ?? []), ...(e.aaaa ?? [])].map((r) => rdataText(r.wire.length === 4 ? T.A : T.AAAA, r));
       e.refreshedAt = Date.now();
-      const ttl = Math.min(...[...ok4, ...ok6].map((r) => r.ttl));
-      next = Math.min(Math.max(ttl, this.opts.minTtlSeconds), this.opts.maxTtlSeconds);
+      const ttl = Math.min(...fresh.map((r) => r.ttl));
+      // A family that failed is retried soon, whatever the other one's TTL says.
+      next = ok4 && ok6 ? Math.min(Math.max(ttl, this.opts.minTtlSeconds), this.opts.maxTtlSeconds) : this.opts.retrySeconds;
       if (e.failing) this.log.info({ hostname: host }, 'hostname origin resolves again');
       e.failing = false;
     } else {

@@ -101,6 +101,23 @@ export interface LocationStrategy {
   readonly mode: LocationMode;
 }
 
+export const PERSISTENCE_KEYS = ['ecs', 'resolver', 'resolver_network'] as const;
+export type PersistenceKeyKind = (typeof PERSISTENCE_KEYS)[number];
+
+/**
+ * DNS persistence (beyond Cloudflare, see docs/load-balancing.md#dns-persistence): the same
+ * client key gets the same pool and origins for `ttl` seconds while they stay usable.
+ */
+export interface Persistence {
+  /** Seconds a pin lasts, 1..604800. */
+  readonly ttl: number;
+  /** What identifies a client: its ECS subnet, its resolver's address or its resolver's network. */
+  readonly key: PersistenceKeyKind;
+  /** Prefix lengths that mask a resolver's address into a key (0..32, 0..128). */
+  readonly mask_v4: number;
+  readonly mask_v6: number;
+}
+
 export interface LoadBalancer {
   /** The hostname answered; may be a wildcard (`*.apps.example.com.`). */
   readonly name: Name;
@@ -119,6 +136,8 @@ export interface LoadBalancer {
   readonly pop_pools: ReadonlyMap<string, readonly Pool[]>;
   readonly random_steering: { readonly default_weight: number; readonly pool_weights: ReadonlyMap<string, number> };
   readonly location_strategy: LocationStrategy;
+  /** Off when absent. */
+  readonly persistence?: Persistence;
   readonly source: Source;
 }
 
@@ -155,6 +174,10 @@ export interface ClientInfo {
   readonly ecs?: Location;
   readonly resolver?: Location;
   readonly hashKey: string;
+  /** The resolver's address as the query arrived from it (persistence keys). */
+  readonly resolverAddress?: string;
+  /** The ECS subnet when the query carried one with a source prefix > 0 (persistence keys). */
+  readonly subnet?: { readonly address: string; readonly prefix: number };
 }
 
 /**

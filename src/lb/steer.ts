@@ -7,8 +7,8 @@
  * Decisions taken where Cloudflare's documentation (and issue 3) are silent:
  * - Location: only geo and proximity resolve a location. Every other policy reports
  *   `locationSource: 'none'` and no `location`.
- * - Geo: `pop_pools` is keyed by this node's PoP (`client.pop.pop`) whatever the location
- *   source. `country_pools` and `region_pools` are keyed by the country and region of the
+ * - Geo: `pop_pools` is keyed by the location's PoP when an operator override gave the
+ *   client network one, else by this node's PoP (`client.pop.pop`). `country_pools` and `region_pools` are keyed by the country and region of the
  *   resolved location (ECS, resolver or PoP); the region is not re-derived from another
  *   source (ECS changes the region too, reference §1.1 ⚠️). A part the location lacks skips
  *   that map. Keys are compared as they are (upper case, as the loader and geo module write).
@@ -42,6 +42,9 @@
  *   shedding with 0 < percent < 100 on a pool that was evaluated, and hash origin steering
  *   that chose among unequal weights. Random steering is per query, not per client: false.
  * - `lb.enabled` is not looked at: a disabled load balancer is the DNS layer's business.
+ * - `SteerOptions` (DNS persistence, persistence.ts): `hashKey` replaces `client.hashKey` for
+ *   every hash, and `originHash` makes origin choice among unequal weights weighted rendezvous
+ *   on that key whatever the pool's origin_steering says.
  */
 import type { ClientInfo, HealthView, LoadBalancer, Location, Origin, Pool, SteeringPolicy } from './model.js';
 import { greatCircleKm } from './geodesy.js';
@@ -79,9 +82,30 @@ export interface Decision {
    * hash load shedding): the answer then depends on the whole key, not just its location.
    */
   readonly clientHashed: boolean;
+  /** Set when the load balancer has persistence: the key and what the pin table did. */
+  readonly persistence?: PersistenceOutcome;
   /** Filled only when asked (explain): every candidate pool with its verdict, in order, and notes. */
   readonly trace?: { readonly pools: readonly PoolVerdict[]; readonly notes: readonly string[] };
 }
+
+export interface PersistenceOutcome {
+  /** The persistence key: "198.51.100.0/24", "AS64500". */
+  readonly key: string;
+  /** The key is the query's ECS subnet (the answer holds for that subnet only). */
+  readonly fromEcs: boolean;
+  /** hit: a pin answered; pinned: steered and pinned; repinned: a pin became unusable and was replaced; unpinned: steered, nothing pinned (fallback or NODATA). */
+  readonly outcome: 'hit' | 'pinned' | 'repinned' | 'unpinned';
+}
+
+/** How `steer` hashes, for callers that key clients their own way (persistence). */
+export interface SteerOptions {
+  /** Replaces `client.hashKey` for hash load shedding and hash origin steering. */
+  readonly hashKey?: string;
+  /** Origins with unequal weights are chosen by weighted rendezvous on the key, whatever origin_steering says. */
+  readonly originHash?: boolean;
+}
+
+const NO_OPTIONS: SteerOptions = {};
 
 export interface PoolHealth {
   /** Origins that count: enabled, weight > 0 and, when the pool has a monitor, healthy. */
@@ -120,8 +144,9 @@ interface Scratch {
   hashed: boolean;
 }
 
-export function steer(lb: LoadBalancer, health: HealthView, client: ClientInfo, random: () => number, trace?: boolean): Decision {
+export function steer(lb: LoadBalancer, health: HealthView, client: ClientInfo, random: () => number, trace?: boolean, options: SteerOptions = NO_OPTIONS): Decision {
   const policy = lb.steering_policy;
+  const hashKey = options.hashKey ?? client.hashKey;
   const verdicts: PoolVerdict[] | undefined = trace ? [] : undefined;
   const notes: string[] | undefined = trace ? [] : undefined;
   const s: Scratch = { healthy: 0, bucket: -1, dependent: false, hashed: false };
@@ -135,7 +160,9 @@ export function steer(lb: LoadBalancer, health: HealthView, client: ClientInfo, 
   let candidates = lb.default_pools;
   let poolList: PoolListName = 'default_pools';
   if (policy === 'geo' && location !== undefined) {
-    const popKey = client.pop.pop;
+    // An operator override may place a client network at a PoP; otherwise this node's PoP.
+    const popKey = location.pop ?? client.pop.pop;
+    if (clientLocation && lb.pop_pools.size > 0) s.dependent = true;
     let list = popKey === undefined ? undefined : lb.pop_pools.get(popKey);
     if (list !== undefined && list.length > 0) {
       candidates = list;
@@ -167,7 +194,7 @@ export function steer(lb: LoadBalancer, health: HealthView, client: ClientInfo, 
         if (verdicts) verdicts.push(standbyVerdict(pool, health, s));
         continue;
       }
-      const code = examine(pool, health, client, random, s);
+      const code = examine(pool, health, hashKey, random, s);
       if (verdicts) verdicts.push(verdictOf(pool, code, s));
       if (code === OK) chosen = pool;
     }
@@ -175,14 +202,16 @@ export function steer(lb: LoadBalancer, health: HealthView, client: ClientInfo, 
     let kept: Pool[] | undefined;
     for (let i = 0; i < candidates.length; i++) {
       const pool = candidates[i];
-      const code = examine(pool, health, client, random, s);
+      const code = examine(pool, health, hashKey, random, s);
       if (verdicts) verdicts.push(verdictOf(pool, code, s));
       if (code === OK) (kept ??= []).push(pool);
     }
     if (kept !== undefined) {
       if (policy === 'proximity') {
         chosen = nearestPool(kept, location);
-        if (clientLocation && kept.length > 1 && hasCoordinates(location)) s.dependent = true;
+        // Even a location without coordinates counts: another subnet, located with them, could
+        // be sent elsewhere, so the answer holds only for this one.
+        if (clientLocation && kept.length > 1) s.dependent = true;
         if (notes) notes.push(proximityNote(kept, location));
       } else if (policy === 'dynamic_latency') {
         chosen = fastestPool(kept, health);
@@ -220,10 +249,10 @@ export function steer(lb: LoadBalancer, health: HealthView, client: ClientInfo, 
   // 6. Origins inside the pool (reference §5.3, §2.2).
   let origins = usable;
   if (usable.length > 1 && !equalWeights(usable)) {
-    const how = chosen.origin_steering.policy;
+    const how = options.originHash ? 'hash' : chosen.origin_steering.policy;
     let pick: Origin | undefined;
     if (how === 'hash') {
-      pick = rendezvousPick(client.hashKey, usable, originName, originWeight);
+      pick = rendezvousPick(hashKey, usable, originName, originWeight);
       s.dependent = true;
       s.hashed = true;
     } else {
@@ -231,7 +260,7 @@ export function steer(lb: LoadBalancer, health: HealthView, client: ClientInfo, 
     }
     if (pick !== undefined) origins = [pick];
     if (notes) {
-      const by = how === 'hash' ? 'hash of the client (weighted rendezvous)' : how === 'random' ? 'weighted random' : `weighted random (${how} has nothing to count in DNS-only mode)`;
+      const by = options.originHash ? 'hash of the persistence key (weighted rendezvous)' : how === 'hash' ? 'hash of the client (weighted rendezvous)' : how === 'random' ? 'weighted random' : `weighted random (${how} has nothing to count in DNS-only mode)`;
       notes.push(`origins: weights differ, one of ${usable.length} usable chosen by origin_steering ${how}: ${by}`);
     }
   } else if (notes) {
@@ -260,7 +289,9 @@ function finish(
 function resolveLocationSource(lb: LoadBalancer, policy: SteeringPolicy, client: ClientInfo): LocationSource {
   if (policy !== 'geo' && policy !== 'proximity') return 'none';
   const prefer = lb.location_strategy.prefer_ecs;
-  if (client.ecs !== undefined && (prefer === 'always' || prefer === policy)) return 'ecs';
+  // Ask for the ECS location only when it may be used: the lookup costs, and the ECS scope
+  // depends on whether the subnet was consulted.
+  if ((prefer === 'always' || prefer === policy) && client.ecs !== undefined) return 'ecs';
   if (lb.location_strategy.mode === 'resolver_ip' && client.resolver !== undefined) return 'resolver';
   return 'pop';
 }
@@ -329,13 +360,13 @@ function examineHealth(pool: Pool, health: HealthView, s: Scratch): number {
 }
 
 /** Health, then load shedding (reference §6). */
-function examine(pool: Pool, health: HealthView, client: ClientInfo, random: () => number, s: Scratch): number {
+function examine(pool: Pool, health: HealthView, hashKey: string, random: () => number, s: Scratch): number {
   const code = examineHealth(pool, health, s);
   if (code !== OK) return code;
   const pct = pool.load_shedding.default_percent;
   if (!(pct > 0)) return OK;
   if (pool.load_shedding.default_policy === 'random') return random() * 100 < pct ? SHED : OK;
-  const bucket = hashPercentile(client.hashKey, pool.name);
+  const bucket = hashPercentile(hashKey, pool.name);
   s.bucket = bucket;
   if (pct < 100) {
     s.dependent = true;

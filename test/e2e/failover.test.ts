@@ -99,8 +99,8 @@ t.teardown(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-// Bound from the README: interval x (consecutive_down or 1) + retries x timeout = 1 s; allow
-// for the interval's jitter and a probe round in flight.
+// Bound from the README: interval x (consecutive_down or 1) + (retries + 1) x timeout = 2 s;
+// allow for the interval's jitter and a probe round in flight.
 const LIMIT = 4000;
 
 t.test('the answer follows health', async (t) => {

@@ -4,6 +4,7 @@ import { externalHostnames, loadConfig, type LoadedConfig } from '../../src/conf
 import type { Geolocation, Snapshot } from '../../src/config/snapshot.js';
 import { HostnameCache, DEFAULT_HOSTNAME_OPTIONS } from '../../src/lb/hostnames.js';
 import { ALL_HEALTHY, type Location } from '../../src/lb/model.js';
+import type { AsnLookup, PinTable } from '../../src/lb/persistence.js';
 import { startServer, type RunningServer } from '../../src/server/server.js';
 import type { TcpOptions } from '../../src/server/tcp.js';
 
@@ -22,6 +23,9 @@ export interface TestServerOptions {
   random?: () => number;
   /** Locates ECS subnets and resolvers. */
   geo?: Geolocation;
+  /** The DNS persistence pin table (load balancers with persistence steer as usual without one). */
+  persistence?: PinTable;
+  asn?: AsnLookup;
   /** Called for every query the server handles (the snapshot is read once per query). */
   onQuery?: () => void;
 }
@@ -39,7 +43,7 @@ export async function startServerWith(zonesDir: string, opts: TestServerOptions 
     hostnames.track(external);
     await hostnames.settled();
   }
-  const snapshot: Snapshot = { zones: loaded.zones, lb: loaded.lb, health: ALL_HEALTHY, pop: opts.pop ?? {}, hostnames, random: opts.random ?? Math.random, geo: opts.geo };
+  const snapshot: Snapshot = { zones: loaded.zones, lb: loaded.lb, health: ALL_HEALTHY, pop: opts.pop ?? {}, hostnames, random: opts.random ?? Math.random, geo: opts.geo, persistence: opts.persistence, asn: opts.asn };
   const server = await startServer({ listen: [{ host: opts.host ?? '127.0.0.1', port: 0 }], snapshot: () => (opts.onQuery?.(), snapshot), log, tcp: opts.tcp });
   return {
     addresses: server.addresses,

@@ -29,7 +29,7 @@ t.test('a geo decision with its trace', async (t) => {
   t.ok(lines.includes('pool: ap-ne (random origin steering)'));
   t.ok(lines.some((l) => /^ {2}ap-ne-a\s+192\.0\.2\.\d+\s+weight 1$/.test(l)), 'origin with address and weight');
   t.ok(lines.includes('ttl: 45'));
-  t.ok(lines.some((l) => /^ {2}- geo: pop_pools\[FRA\]: no entry; country_pools\[JP\]: \[us-east, ap-ne\] => country_pools$/.test(l)), 'geo lookup note');
+  t.ok(lines.some((l) => /^ {2}- geo: pop_pools\[NRT\]: no entry; country_pools\[JP\]: \[us-east, ap-ne\] => country_pools$/.test(l)), 'geo lookup note');
   t.ok(lines.includes('answers:') && lines.includes('  www.example.com. 45 IN A 192.0.2.9'));
 });
 
@@ -66,7 +66,7 @@ t.test('location reasons, origins, and no trace', async (t) => {
   t.notMatch(viaPop, /notes:/);
 
   const geo = lb({ policy: 'geo', default_pools: [eu], region_pools: { WEU: [eu] }, fallback_pool: fb });
-  t.match(formatDecision(geo, steer(geo, ALL_HEALTHY, client({ ecs: NRT }), mulberry32(1))), /ECS only preferred for proximity, not geo; mode pop: this node's PoP; pop_pools always key off this node's PoP/);
+  t.match(formatDecision(geo, steer(geo, ALL_HEALTHY, client({ ecs: NRT }), mulberry32(1))), /ECS only preferred for proximity, not geo; mode pop: this node's PoP; pop_pools key off the PoP of an operator override, else this node's PoP/);
 
   const lor = lb({ policy: 'least_outstanding_requests', default_pools: [eu], fallback_pool: fb });
   t.match(formatDecision(lor, steer(lor, ALL_HEALTHY, client(), mulberry32(1)), { configuredPolicy: 'least_outstanding_requests' }), /steering policy: least_outstanding_requests \(as configured; nothing to count in DNS-only mode/);

@@ -248,16 +248,22 @@ t.test('geo: pop_pools > country_pools > region_pools > default_pools', async (t
       want: { pool: 'ap-ne', poolList: 'region_pools', locationSource: 'ecs', clientDependent: true },
     },
     {
-      name: 'pop_pools key off this node\'s PoP, not the ECS location',
+      name: 'an ECS location placed at a PoP (by an operator override) keys pop_pools',
       lb: geo({ pop_pools: { NRT: [ap], FRA: [us] }, country_pools: { JP: [ap] }, location_strategy: { prefer_ecs: 'always' } }),
       client: ecsJP,
-      want: { pool: 'us-east', poolList: 'pop_pools', locationSource: 'ecs', clientDependent: false },
+      want: { pool: 'ap-ne', poolList: 'pop_pools', locationSource: 'ecs', clientDependent: true },
     },
     {
-      name: 'ECS location with only pop_pools configured: not client-dependent',
+      name: 'an ECS location without a PoP: pop_pools key off this node\'s PoP',
+      lb: geo({ pop_pools: { NRT: [ap], FRA: [us] }, country_pools: { JP: [ap] }, location_strategy: { prefer_ecs: 'always' } }),
+      client: client({ ecs: { country: 'JP', region: 'NEAS' }, hashKey: '203.0.113.9' }),
+      want: { pool: 'us-east', poolList: 'pop_pools', locationSource: 'ecs', clientDependent: true },
+    },
+    {
+      name: 'ECS location with only pop_pools configured: client-dependent (another subnet may be placed at LAX)',
       lb: geo({ pop_pools: { LAX: [ap] }, location_strategy: { prefer_ecs: 'always' } }),
       client: ecsJP,
-      want: { pool: 'eu-west', poolList: 'default_pools', locationSource: 'ecs', clientDependent: false },
+      want: { pool: 'eu-west', poolList: 'default_pools', locationSource: 'ecs', clientDependent: true },
     },
     {
       name: 'ECS location that falls through to default_pools is still client-dependent',
@@ -376,10 +382,10 @@ t.test('proximity', async (t) => {
     { name: 'no pool has coordinates: list order', lb: prox([noCoords, pool('elsewhere')]), want: { pool: 'nowhere' } },
     { name: 'location without coordinates: list order', lb: prox([us, eu]), client: client({ pop: { pop: 'FRA', country: 'DE' } }), want: { pool: 'us-east' } },
     {
-      name: 'ECS location without coordinates: list order, not client-dependent',
+      name: 'ECS location without coordinates: list order, yet client-dependent (another subnet may have them)',
       lb: prox([us, eu]),
       client: client({ ecs: { country: 'JP' } }),
-      want: { pool: 'us-east', locationSource: 'ecs', clientDependent: false },
+      want: { pool: 'us-east', locationSource: 'ecs', clientDependent: true },
     },
     {
       name: 'ECS with only one pool left: not client-dependent',

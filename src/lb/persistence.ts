@@ -1,0 +1,286 @@
+/**
+ * DNS persistence (issue 5, beyond Cloudflare's recipes in reference §1.3): the same client key
+ * gets the same pool and origins for `persistence.ttl` seconds while they stay usable, and is
+ * moved and re-pinned when they do not. Three parts:
+ * - `persistenceKey`: who the client is (its ECS subnet, its resolver's masked address, or its
+ *   resolver's network by ASN). Pure.
+ * - `PinTable`: the pins, an LRU bounded in entries, expiring by each pin's own time. State,
+ *   like a cache: it lives beside the immutable snapshot and survives health swaps.
+ * - `persistentDecision`: a live pin answers; otherwise steering runs deterministically for the
+ *   key (random source seeded from the key, origins by weighted rendezvous on the key), so that
+ *   instances that share configuration and health agree without sharing state, and the result
+ *   is pinned.
+ *
+ * Decisions taken where the issue is silent:
+ * - The key is a network in "address/prefix" form (`ecs` uses the subnet as received, the
+ *   resolver's address is masked to mask_v4/mask_v6; IPv4-mapped IPv6 is masked as IPv4), or
+ *   "AS<number>" for resolver_network with an ASN database that knows the resolver.
+ * - Fallback answers and NODATA are never pinned: they are emergencies, and a client should
+ *   return to the candidate pools as soon as one recovers. A pin that is no longer usable is
+ *   then deleted.
+ * - A pin is checked against health only (pool enabled and not critical, every pinned origin
+ *   enabled, weight > 0 and healthy if monitored); load shedding and pool weights are not
+ *   re-evaluated while it lasts. Pins are stored by names, so they survive configuration
+ *   reloads that keep the pool and origin names.
+ * - Counters: each lookup counts once, as a hit (a pin answered), a miss (no live pin) or a
+ *   repin (a live pin was unusable and was replaced or dropped).
+ */
+import { isIP } from 'node:net';
+import { LRUCache } from 'lru-cache';
+import type { ClientInfo, HealthView, LoadBalancer, Origin, Persistence, Pool } from './model.js';
+import { stableHash2 } from './hash.js';
+import { mulberry32 } from './random.js';
+import { poolHealth, steer, type Decision, type PoolListName } from './steer.js';
+
+/** The resolver's autonomous system from an ASN database (src/geo/asn.ts). */
+export interface AsnLookup {
+  lookup(ip: string): number | undefined;
+}
+
+export interface PersistenceKey {
+  readonly key: string;
+  /** The key is the query's ECS subnet: the ECS scope of the answer is the source prefix. */
+  readonly fromEcs: boolean;
+}
+
+/**
+ * The persistence key of a client. `ecs`: the ECS subnet when the query had one with source
+ * prefix > 0, else the resolver's address masked. `resolver`: the resolver's address masked.
+ * `resolver_network`: "AS<n>" when an ASN database knows the resolver, else its masked address.
+ */
+export function persistenceKey(p: Persistence, client: ClientInfo, asn?: AsnLookup): PersistenceKey {
+  const subnet = client.subnet;
+  if (p.key === 'ecs' && subnet !== undefined && subnet.prefix > 0) return { key: `${subnet.address}/${subnet.prefix}`, fromEcs: true };
+  const resolver = client.resolverAddress ?? client.hashKey;
+  if (p.key === 'resolver_network' && asn !== undefined) {
+    const n = asn.lookup(unmapped(resolver));
+    if (n !== undefined) return { key: `AS${n}`, fromEcs: false };
+  }
+  return { key: maskAddress(resolver, p.mask_v4, p.mask_v6), fromEcs: false };
+}
+
+/** RFC 4291 §2.5.5.2: ::ffff:a.b.c.d is an IPv4 address on a dual-stack socket. */
+const MAPPED = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i;
+
+/** The IPv4 address inside an IPv4-mapped IPv6 address, else the address as given. */
+export function unmapped(ip: string): string {
+  const m = MAPPED.exec(ip);
+  return m ? m[1] : ip;
+}
+
+/**
+ * "network/prefix" of an address masked to `v4` bits (IPv4 and IPv4-mapped IPv6) or `v6` bits
+ * (IPv6, zone index dropped), in canonical text (RFC 5952 for IPv6). Anything that is not an
+ * address is returned unchanged, so it still works as a key.
+ */
+export function maskAddress(ip: string, v4: number, v6: number): string {
+  const plain = unmapped(ip);
+  const pct = plain.indexOf('%');
+  const addr = pct >= 0 ? plain.slice(0, pct) : plain;
+  const family = isIP(addr);
+  if (family === 4) {
+    const octets = addr.split('.').map(Number);
+    maskBytes(octets, v4);
+    return `${octets.join('.')}/${v4}`;
+  }
+  if (family === 6) {
+    const words = parseV6(addr);
+    const bytes: number[] = [];
+    for (const w of words) bytes.push(w >> 8, w & 0xff);
+    maskBytes(bytes, v6);
+    const masked: number[] = [];
+    for (let i = 0; i < 16; i += 2) masked.push((bytes[i] << 8) | bytes[i + 1]);
+    return `${v6Text(masked)}/${v6}`;
+  }
+  return ip;
+}
+
+function maskBytes(bytes: number[], prefix: number): void {
+  for (let i = 0; i < bytes.length; i++) {
+    const keep = Math.max(0, Math.min(8, prefix - 8 * i));
+    bytes[i] &= (0xff00 >> keep) & 0xff;
+  }
+}
+
+/** Eight 16-bit words of a valid IPv6 address (net.isIP said so), embedded IPv4 included. */
+function parseV6(addr: string): number[] {
+  let text = addr;
+  const dot = text.lastIndexOf('.');
+  if (dot >= 0) {
+    const colon = text.lastIndexOf(':');
+    const o = text.slice(colon + 1).split('.').map(Number);
+    text = `${text.slice(0, colon + 1)}${((o[0] << 8) | o[1]).toString(16)}:${((o[2] << 8) | o[3]).toString(16)}`;
+  }
+  const [head, tail] = text.includes('::') ? text.split('::') : [text, undefined];
+  const words = (s: string | undefined) => (s ? s.split(':').map((w) => parseInt(w, 16)) : []);
+  const h = words(head);
+  if (tail === undefined) return h;
+  const t = words(tail);
+  return [...h, ...new Array<number>(8 - h.length - t.length).fill(0), ...t];
+}
+
+/** RFC 5952 §4: lower case, no leading zeros, the longest run (first on ties) of 2+ zero words as "::". */
+function v6Text(words: readonly number[]): string {
+  let best = -1;
+  let bestLen = 1;
+  for (let i = 0; i < 8; ) {
+    if (words[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && words[j] === 0) j++;
+    if (j - i > bestLen) {
+      best = i;
+      bestLen = j - i;
+    }
+    i = j;
+  }
+  const hex = (ws: readonly number[]) => ws.map((w) => w.toString(16)).join(':');
+  if (best < 0) return hex(words);
+  return `${hex(words.slice(0, best))}::${hex(words.slice(best + bestLen))}`;
+}
+
+/** One pinned choice, by names so that it outlives configuration reloads. */
+export interface Pin {
+  readonly pool: string;
+  readonly origins: readonly string[];
+  readonly poolList: PoolListName;
+  /** When the pin ends, on the table's clock (milliseconds). */
+  readonly expires: number;
+}
+
+export interface PinTableOptions {
+  /** Entries kept at most (the least recently used go first); default 100,000. */
+  readonly maxEntries?: number;
+  /** Milliseconds; default Date.now. Tests pass their own. */
+  readonly now?: () => number;
+}
+
+export const DEFAULT_PERSISTENCE_MAX_ENTRIES = 100_000;
+
+/** Pins per (load balancer, key), bounded in entries and so in memory. */
+export class PinTable {
+  readonly maxEntries: number;
+  readonly now: () => number;
+  hits = 0;
+  misses = 0;
+  repins = 0;
+  private readonly pins: LRUCache<string, Pin>;
+
+  constructor(opts: PinTableOptions = {}) {
+    const max = opts.maxEntries ?? DEFAULT_PERSISTENCE_MAX_ENTRIES;
+    if (!Number.isInteger(max) || max < 1) throw new RangeError(`maxEntries must be a positive integer, got ${max}`);
+    this.maxEntries = max;
+    this.now = opts.now ?? Date.now;
+    this.pins = new LRUCache<string, Pin>({ max });
+  }
+
+  get size(): number {
+    return this.pins.size;
+  }
+
+  /** The live pin of `key` under load balancer `lb` (its name's key); an expired one is deleted. */
+  get(lb: string, key: string): Pin | undefined {
+    const id = pinId(lb, key);
+    const pin = this.pins.get(id);
+    if (pin === undefined) return undefined;
+    if (pin.expires > this.now()) return pin;
+    this.pins.delete(id);
+    return undefined;
+  }
+
+  set(lb: string, key: string, pin: Pin): void {
+    this.pins.set(pinId(lb, key), pin);
+  }
+
+  delete(lb: string, key: string): void {
+    this.pins.delete(pinId(lb, key));
+  }
+}
+
+/** A NUL cannot occur in a DNS name's key or an address, so the pair is unambiguous. */
+function pinId(lb: string, key: string): string {
+  return `${lb}\u0000${key}`;
+}
+
+/**
+ * The answer for a load balancer with persistence: the live pin when its pool and origins are
+ * all still usable, else a deterministic steering decision for the key, pinned until now + ttl.
+ */
+export function persistentDecision(lb: LoadBalancer, p: Persistence, table: PinTable, health: HealthView, client: ClientInfo, asn?: AsnLookup): Decision {
+  const { key, fromEcs } = persistenceKey(p, client, asn);
+  const lbKey = lb.name.key;
+  const pin = table.get(lbKey, key);
+  if (pin !== undefined) {
+    const held = pinnedChoice(lb, pin, health);
+    if (held !== undefined) {
+      table.hits++;
+      return {
+        pool: held.pool,
+        origins: held.origins,
+        fallback: false,
+        policy: lb.steering_policy,
+        locationSource: 'none',
+        poolList: pin.poolList,
+        clientDependent: fromEcs,
+        clientHashed: fromEcs,
+        persistence: { key, fromEcs, outcome: 'hit' },
+      };
+    }
+    table.repins++;
+  } else {
+    table.misses++;
+  }
+  // Seeded from (load balancer, key): every instance draws the same numbers for this client.
+  const random = mulberry32(stableHash2(lbKey, key));
+  const d = steer(lb, health, client, random, false, { hashKey: key, originHash: true });
+  const pinnable = d.pool !== undefined && !d.fallback && d.origins.length > 0;
+  if (pinnable) {
+    table.set(lbKey, key, { pool: d.pool.name, origins: d.origins.map(originName), poolList: d.poolList, expires: table.now() + p.ttl * 1000 });
+  } else if (pin !== undefined) {
+    table.delete(lbKey, key);
+  }
+  const outcome = !pinnable ? 'unpinned' : pin !== undefined ? 'repinned' : 'pinned';
+  return { ...d, clientDependent: fromEcs, clientHashed: fromEcs, persistence: { key, fromEcs, outcome } };
+}
+
+function originName(o: Origin): string {
+  return o.name;
+}
+
+/** The pinned pool and origins when all are still there and usable under `health`. */
+function pinnedChoice(lb: LoadBalancer, pin: Pin, health: HealthView): { pool: Pool; origins: readonly Origin[] } | undefined {
+  const pool = poolsByName(lb).get(pin.pool);
+  if (pool === undefined || !pool.enabled) return undefined;
+  const ph = poolHealth(pool, health);
+  if (ph.critical) return undefined;
+  const usable = ph.usableOrigins;
+  const origins: Origin[] = [];
+  for (const name of pin.origins) {
+    let found: Origin | undefined;
+    for (let i = 0; i < usable.length; i++) if (usable[i].name === name) found = usable[i];
+    if (found === undefined) return undefined;
+    origins.push(found);
+  }
+  return { pool, origins };
+}
+
+/** Every pool a load balancer can answer from, by name; built once per load balancer object. */
+const poolIndex = new WeakMap<LoadBalancer, ReadonlyMap<string, Pool>>();
+
+function poolsByName(lb: LoadBalancer): ReadonlyMap<string, Pool> {
+  let m = poolIndex.get(lb);
+  if (m === undefined) {
+    const index = new Map<string, Pool>();
+    const add = (ps: readonly Pool[]) => {
+      for (const pool of ps) index.set(pool.name, pool);
+    };
+    add(lb.default_pools);
+    add([lb.fallback_pool]);
+    for (const map of [lb.region_pools, lb.country_pools, lb.pop_pools]) for (const ps of map.values()) add(ps);
+    m = index;
+    poolIndex.set(lb, m);
+  }
+  return m;
+}
