@@ -16,6 +16,7 @@ import { parseListen, UsageError } from './server/listen.js';
 import { formatProblem } from './zone/record.js';
 import { icmpUnavailable } from './health/icmp-check.js';
 import { openGeoLocator } from './geo/locator.js';
+import { PinTable } from './lb/persistence.js';
 
 const USAGE = `usage:
   steerdns serve [--zones DIR] [--listen HOST:PORT]... [--log-level LEVEL] [--log-format json|pretty]
@@ -101,7 +102,8 @@ async function main(argv: string[]): Promise<number> {
     for (const p of loaded.problems) if (p.severity === 'error') process.stderr.write(formatProblem(p) + '\n');
     const geo = await openGeoLocator(geoOptions());
     for (const p of geo.problems) process.stderr.write(formatProblem(p) + '\n');
-    const snap: Snapshot = { zones: loaded.zones, lb: loaded.lb, health: ALL_HEALTHY, pop: pop(), hostnames: NO_HOSTNAMES, random: Math.random, geo: geo.locator };
+    // An empty pin table: explain shows what a fresh instance would pin for this client.
+    const snap: Snapshot = { zones: loaded.zones, lb: loaded.lb, health: ALL_HEALTHY, pop: pop(), hostnames: NO_HOSTNAMES, random: Math.random, geo: geo.locator, persistence: new PinTable({ maxEntries: 1 }) };
     try {
       process.stdout.write(explain(snap, { name: positionals[0], type: positionals[1], client: values.client, ecs: values.ecs, healthAssumed: true }).text);
     } catch (e) {

@@ -16,6 +16,7 @@ import type { LoadBalancer } from '../lb/model.js';
 import { ecsScope, locateClient } from '../dns/client.js';
 import { EcsError, parseEcs, type ClientSubnet } from '../dns/ecs.js';
 import { addressRdata } from '../zone/rdata.js';
+import { persistentDecision } from '../lb/persistence.js';
 import { steer, type Decision } from '../lb/steer.js';
 
 export class ExplainError extends Error {}
@@ -68,7 +69,9 @@ export function explain(snap: Snapshot, input: ExplainInput): ExplainResult {
   const lb = zone ? loadBalancerAt(snap, qname, qtype) : undefined;
   let decision: Decision | undefined;
   if (lb) {
-    decision = steer(lb, snap.health, client, snap.random, true);
+    decision = lb.persistence && snap.persistence
+      ? persistentDecision(lb, lb.persistence, snap.persistence, snap.health, client, snap.asn, true)
+      : steer(lb, snap.health, client, snap.random, true);
     ctx.decisions.set(lb, decision); // the answer below is built from this very decision
   }
   const res = resolve(ctx, qname, qtype);

@@ -208,7 +208,7 @@ function pinId(lb: string, key: string): string {
  * The answer for a load balancer with persistence: the live pin when its pool and origins are
  * all still usable, else a deterministic steering decision for the key, pinned until now + ttl.
  */
-export function persistentDecision(lb: LoadBalancer, p: Persistence, table: PinTable, health: HealthView, client: ClientInfo, asn?: AsnLookup): Decision {
+export function persistentDecision(lb: LoadBalancer, p: Persistence, table: PinTable, health: HealthView, client: ClientInfo, asn?: AsnLookup, trace = false): Decision {
   const { key, fromEcs } = persistenceKey(p, client, asn);
   const lbKey = lb.name.key;
   const pin = table.get(lbKey, key);
@@ -226,6 +226,7 @@ export function persistentDecision(lb: LoadBalancer, p: Persistence, table: PinT
         clientDependent: fromEcs,
         clientHashed: fromEcs,
         persistence: { key, fromEcs, outcome: 'hit' },
+        ...(trace ? { trace: { pools: [], notes: [`persistence: key ${key} is pinned to pool ${pin.pool} (${pin.origins.join(', ')}), still usable`] } } : {}),
       };
     }
     table.repins++;
@@ -234,7 +235,9 @@ export function persistentDecision(lb: LoadBalancer, p: Persistence, table: PinT
   }
   // Seeded from (load balancer, key): every instance draws the same numbers for this client.
   const random = mulberry32(stableHash2(lbKey, key));
-  const d = steer(lb, health, client, random, false, { hashKey: key, originHash: true });
+  const steered = steer(lb, health, client, random, trace, { hashKey: key, originHash: true });
+  const note = `persistence: key ${key}, ${pin !== undefined ? 'its pin was no longer usable: steered again' : 'no pin yet'}; choices seeded from the key, so every instance agrees`;
+  const d = steered.trace ? { ...steered, trace: { pools: steered.trace.pools, notes: [...steered.trace.notes, note] } } : steered;
   const pinnable = d.pool !== undefined && !d.fallback && d.origins.length > 0;
   if (pinnable) {
     table.set(lbKey, key, { pool: d.pool.name, origins: d.origins.map(originName), poolList: d.poolList, expires: table.now() + p.ttl * 1000 });

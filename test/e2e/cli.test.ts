@@ -72,3 +72,14 @@ t.test('explain shows the decision and the records for a load-balanced name', as
   t.equal(bad.status, 2);
   t.match(bad.stderr, /client "not-an-ip": not an IP address/);
 });
+
+t.test('explain shows the persistence key and the pin a fresh instance would take', async (t) => {
+  const dir = fileURLToPath(new URL('../fixtures/persistence-e2e/', import.meta.url));
+  const args = [CLI, 'explain', 'sticky.example.com', '--zones', dir, '--ecs', '198.51.100.0/24'];
+  const first = spawnSync(process.execPath, args, { encoding: 'utf8' });
+  t.equal(first.status, 0, first.stderr);
+  t.match(first.stdout, /persistence: key 198\.51\.100\.0\/24, no pin yet; choices seeded from the key/);
+  const again = spawnSync(process.execPath, args, { encoding: 'utf8' });
+  const answer = (s: string) => s.slice(s.indexOf('answer:'));
+  t.equal(answer(again.stdout), answer(first.stdout), 'deterministic: the same subnet gets the same answer from another process');
+});
