@@ -46,7 +46,7 @@ export function isSteeredType(qtype: number): boolean {
 export function steeredAnswer(ctx: SteeringContext, lb: LoadBalancer, owner: Name, qtype: number): SteeredAnswer {
   const d = decide(ctx, lb);
   if (qtype === T.MX || qtype === T.SRV) return serviceAnswer(lb, d, owner, qtype);
-  const cname = cnameOrigin(lb, d);
+  const cname = cnameOrigin(ctx.snap, lb, d);
   if (cname) {
     const rrset: RRset = { owner, type: T.CNAME, ttl: lb.ttl, rdatas: [nameRdata(cname)] };
     return qtype === T.CNAME || qtype === T.ANY ? { kind: 'rrset', rrset } : { kind: 'cname', rrset, target: cname };
@@ -63,7 +63,7 @@ export function steeredAnswer(ctx: SteeringContext, lb: LoadBalancer, owner: Nam
 /** Addresses of the load balancer for the additional section (MX/SRV targets). */
 export function steeredAddresses(ctx: SteeringContext, lb: LoadBalancer, owner: Name): RRset[] {
   const d = decide(ctx, lb);
-  if (cnameOrigin(lb, d)) return [];
+  if (cnameOrigin(ctx.snap, lb, d)) return [];
   const out: RRset[] = [];
   for (const type of [T.A, T.AAAA]) {
     const rdatas = addresses(ctx, d.origins, type);
@@ -74,14 +74,28 @@ export function steeredAddresses(ctx: SteeringContext, lb: LoadBalancer, owner: 
 
 /**
  * A CNAME is answered when the decision is a single hostname origin with flatten_cname false,
- * and never at a zone apex (a CNAME cannot live there). Several origins are always flattened,
- * since a name cannot have several CNAMEs.
+ * and only where a CNAME may live: not at a zone apex, not beside other records at the name
+ * (RFC 2181 §10.1). Several origins are always flattened, since a name has one CNAME at most.
  */
-function cnameOrigin(lb: LoadBalancer, d: Decision): Name | undefined {
+function cnameOrigin(snap: Snapshot, lb: LoadBalancer, d: Decision): Name | undefined {
   if (d.origins.length !== 1) return undefined;
   const o = d.origins[0];
-  if (o.address.kind !== 'hostname' || o.flatten_cname || lb.name.key === lb.zone.key) return undefined;
+  if (o.address.kind !== 'hostname' || o.flatten_cname || !mayAnswerCname(snap, lb)) return undefined;
   return o.address.name;
+}
+
+const cnameAllowed = new WeakMap<LoadBalancer, boolean>();
+
+/** Worked out once per load balancer (a reload builds new ones): the zone data does not change. */
+function mayAnswerCname(snap: Snapshot, lb: LoadBalancer): boolean {
+  let ok = cnameAllowed.get(lb);
+  if (ok === undefined) {
+    ok = lb.name.key !== lb.zone.key;
+    const node = snap.zones.find(lb.name)?.node(lb.name.key);
+    if (node) for (const type of node.rrsets.keys()) if (type !== T.A && type !== T.AAAA && type !== T.CNAME) ok = false;
+    cnameAllowed.set(lb, ok);
+  }
+  return ok;
 }
 
 function addresses(ctx: SteeringContext, origins: readonly Origin[], type: number): Rdata[] {
@@ -129,7 +143,8 @@ function nameRdata(name: Name, prefix?: Buffer): Rdata {
  * MX and SRV at a load-balanced name: one record per chosen hostname origin (IP origins cannot
  * be targets and are left out). MX preference and SRV priority are 10 x the chosen pool's
  * position in default_pools (fallback: after all of them), so they say which pool answered;
- * SRV weight is the origin weight x 100 and the port the origin's `port`.
+ * SRV weight is the origin weight x 100 and the port the origin's `port` (origins without a
+ * port are left out of SRV answers).
  */
 function serviceAnswer(lb: LoadBalancer, d: Decision, owner: Name, qtype: number): SteeredAnswer {
   if (!d.pool) return { kind: 'nodata' };
@@ -137,7 +152,8 @@ function serviceAnswer(lb: LoadBalancer, d: Decision, owner: Name, qtype: number
   const rank = 10 * (index >= 0 ? index + 1 : lb.default_pools.length + 1);
   const rdatas: Rdata[] = [];
   for (const o of d.origins) {
-    if (o.address.kind !== 'hostname') continue;
+    // IP origins cannot be targets; an SRV needs a port, and port 0 says "none given".
+    if (o.address.kind !== 'hostname' || (qtype === T.SRV && o.port === 0)) continue;
     if (qtype === T.MX) {
       rdatas.push(nameRdata(o.address.name, Buffer.from([rank >> 8, rank & 0xff])));
     } else {

@@ -47,6 +47,8 @@ const cases: Case[] = [
   { name: 'a hostname origin elsewhere is flattened through the resolver', q: ['flat-external.example.com', 'A'], answer: ['flat-external.example.com 30 A 203.0.113.7'] },
   { name: 'flattened AAAA through the resolver', q: ['flat-external.example.com', 'AAAA'], answer: ['flat-external.example.com 30 AAAA 2001:db8:7::7'] },
   { name: 'flatten_cname: false answers a CNAME', q: ['cname.example.com', 'A'], answer: ['cname.example.com 30 CNAME app.example.net'] },
+  { name: 'flatten_cname: false beside other records at the name is flattened (RFC 2181 §10.1)', q: ['cname-txt.example.com', 'A'],
+    answer: ['cname-txt.example.com 30 A 203.0.113.7'] },
   { name: 'CNAME asked for at a CNAME load balancer', q: ['cname.example.com', 'CNAME'], answer: ['cname.example.com 30 CNAME app.example.net'] },
   { name: 'CNAME asked for at an address load balancer: NODATA', q: ['failover.example.com', 'CNAME'], authority: [STEERED_SOA] },
   { name: 'MX at a load-balanced name: one per hostname origin, preference from the pool position', q: ['smtp.example.com', 'MX'],
