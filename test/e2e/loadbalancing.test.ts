@@ -55,6 +55,8 @@ const cases: Case[] = [
     answer: ['smtp.example.com 30 MX 10 mx1.example.net', 'smtp.example.com 30 MX 10 mx2.example.net'] },
   { name: 'SRV at a load-balanced name: port from the origin, weight from its weight', q: ['smtp.example.com', 'SRV'],
     answer: ['smtp.example.com 30 SRV 10 100 25 mx1.example.net', 'smtp.example.com 30 SRV 10 100 587 mx2.example.net'] },
+  { name: 'SRV leaves out origins without a port', q: ['_sip._udp.lb.example.com', 'SRV'],
+    answer: ['_sip._udp.lb.example.com 30 SRV 10 100 5060 sip1.example.net'] },
   { name: 'a static MX pointing at a load-balanced name gets steered addresses', q: ['example.com', 'MX'],
     answer: ['example.com 3600 MX 10 failover.example.com'],
     additional: ['failover.example.com 30 A 192.0.2.1', 'failover.example.com 30 A 192.0.2.2', 'failover.example.com 30 AAAA 2001:db8::1'] },
