@@ -3,7 +3,9 @@
  * origins kept resolved, health monitors probing, the snapshot store that health changes swap
  * into, and the UDP/TCP listeners answering from it. Tests start this same thing in-process.
  */
+import { watch, type FSWatcher } from 'node:fs';
 import { externalHostnames, loadConfig, type LoadedConfig } from './config/load.js';
+import type { Problem } from './zone/record.js';
 import type { Snapshot } from './config/snapshot.js';
 import { SnapshotStore } from './config/store.js';
 import { rdataText } from './dns/present.js';
@@ -40,14 +42,27 @@ export interface AppOptions {
   readonly persistenceMaxEntries?: number;
   /** Clock of the pin table in milliseconds (tests). */
   readonly now?: () => number;
+  /** Reload when files in the zones directory change, after this quiet time (ms); 0 = do not watch. */
+  readonly watchDebounceMs?: number;
+}
+
+export interface ReloadResult {
+  /** True when the new configuration is being served. */
+  readonly ok: boolean;
+  readonly problems: readonly Problem[];
+  readonly zones: number;
+  readonly loadBalancers: number;
 }
 
 export interface App {
   readonly server: RunningServer;
   readonly store: SnapshotStore;
   readonly health: HealthMonitor;
-  readonly loaded: LoadedConfig;
   readonly persistence: PinTable;
+  /** The configuration being served (replaced by each successful reload). */
+  readonly loaded: LoadedConfig;
+  /** Loads the zones directory again and swaps it in if nothing served now would be lost. */
+  reload(reason?: string): Promise<ReloadResult>;
   close(): Promise<void>;
 }
 
@@ -112,16 +127,78 @@ export async function startApp(opts: AppOptions): Promise<App> {
     hostnames.stop();
     throw err;
   }
+  let current = loaded;
+  let queue: Promise<unknown> = Promise.resolve();
+  const reloadNow = (reason: string): ReloadResult => {
+    const next = loadConfig(opts.zonesDir);
+    for (const p of next.problems) log[p.severity === 'error' ? 'error' : 'warn']({ file: p.file, line: p.line, reload: true }, p.message);
+    const counts = { zones: next.zones.size, loadBalancers: next.lb.loadBalancers.size };
+    const lost = losses(current, next);
+    if (lost.length > 0) {
+      log.error({ reason, lost }, 'reload refused: it would stop serving what is served now; the previous configuration stays');
+      return { ok: false, problems: next.problems, ...counts };
+    }
+    // One swap for zones and load balancers; health follows with a view for the new pools,
+    // which keeps the state of origins that still exist.
+    hostnames.track(externalHostnames(next));
+    store.replace({ ...store.current, zones: next.zones, lb: next.lb });
+    health.update(next.lb);
+    current = next;
+    log.info({ reason, ...counts, problems: next.problems.length }, 'configuration reloaded');
+    return { ok: true, problems: next.problems, ...counts };
+  };
+  // Reloads run one at a time, in order.
+  const reload = (reason = 'requested'): Promise<ReloadResult> => {
+    const run = queue.then(() => reloadNow(reason));
+    queue = run.catch(() => undefined);
+    return run;
+  };
+  const watcher = watchDirectory(opts.zonesDir, opts.watchDebounceMs ?? 1000, () => void reload('files changed').catch((err) => log.error({ err }, 'reload failed')), log);
+
   return {
     server,
     store,
     health,
-    loaded,
     persistence,
+    get loaded() {
+      return current;
+    },
+    reload,
     close: async () => {
+      watcher?.close();
       health.stop();
       hostnames.stop();
       await server.close();
     },
   };
+}
+
+/**
+ * What a new configuration would stop serving: zones and load balancers served now that it
+ * lacks while it has errors (so their absence is a failure, not an edit that removed them).
+ */
+function losses(current: LoadedConfig, next: LoadedConfig): string[] {
+  if (!next.problems.some((p) => p.severity === 'error')) return [];
+  const lost: string[] = [];
+  for (const z of current.zones.zones) if (![...next.zones.zones].some((n) => n.origin.key === z.origin.key)) lost.push(`zone ${z.origin}`);
+  for (const key of current.lb.loadBalancers.keys()) if (!next.lb.loadBalancers.has(key)) lost.push(`load balancer ${key}`);
+  return lost;
+}
+
+/** Calls `onChange` once things have been quiet for `debounceMs` after a change in `dir`. */
+function watchDirectory(dir: string, debounceMs: number, onChange: () => void, log: Logger): FSWatcher | undefined {
+  if (debounceMs <= 0) return undefined;
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const watcher = watch(dir, { persistent: false }, () => {
+      clearTimeout(timer);
+      timer = setTimeout(onChange, debounceMs);
+      timer.unref();
+    });
+    watcher.on('error', (err) => log.warn({ err, dir }, 'cannot watch the zones directory; reload with SIGHUP'));
+    return watcher;
+  } catch (err) {
+    log.warn({ err, dir }, 'cannot watch the zones directory; reload with SIGHUP');
+    return undefined;
+  }
 }

@@ -21,7 +21,7 @@ import { PinTable } from './lb/persistence.js';
 const USAGE = `usage:
   steerdns serve [--zones DIR] [--listen HOST:PORT]... [--log-level LEVEL] [--log-format json|pretty]
                  [--tcp-idle-timeout SECONDS] [--tcp-max-connections N] [--resolver HOST:PORT]...
-                 [--asn-db FILE.mmdb] [--persistence-max-entries N] [POP FLAGS] [GEO FLAGS]
+                 [--asn-db FILE.mmdb] [--persistence-max-entries N] [--no-watch] [POP FLAGS] [GEO FLAGS]
   steerdns check [--zones DIR] [GEO FLAGS]
   steerdns explain NAME [TYPE] [--client IP] [--ecs ADDRESS/PREFIX] [--zones DIR] [POP FLAGS] [GEO FLAGS]
 
@@ -33,7 +33,8 @@ GEO FLAGS (locating clients):     --geoip FILE.mmdb (repeatable; default: the sh
 defaults: --zones ./zones  --listen 127.0.0.1:5300  --log-level info  --log-format json
           --tcp-idle-timeout 10  --tcp-max-connections 1000  --resolver: the system's
           --asn-db: none (resolver_network persistence masks the resolver's address)
-          --persistence-max-entries 100000`;
+          --persistence-max-entries 100000
+SIGHUP, and (without --no-watch) any change in the zones directory, reloads the configuration.`;
 
 function positiveNumber(flag: string, value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback;
@@ -65,6 +66,7 @@ async function main(argv: string[]): Promise<number> {
       'persistence-max-entries': { type: 'string' },
       client: { type: 'string' },
       ecs: { type: 'string' },
+      'no-watch': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
     allowPositionals: command === 'explain',
@@ -133,7 +135,9 @@ async function main(argv: string[]): Promise<number> {
   const maxPins = values['persistence-max-entries'];
   if (maxPins !== undefined && !/^[1-9][0-9]*$/.test(maxPins)) throw new UsageError(`--persistence-max-entries "${maxPins}": expected a positive integer`);
   const persistenceMaxEntries = maxPins === undefined ? undefined : Number(maxPins);
-  const app = await startApp({ zonesDir, listen, log, pop: location, tcp, resolvers, geo: geoOptions(), asnDatabase: values['asn-db'], persistenceMaxEntries });
+  const watchDebounceMs = values['no-watch'] ? 0 : 1000;
+  const app = await startApp({ zonesDir, listen, log, pop: location, tcp, resolvers, geo: geoOptions(), asnDatabase: values['asn-db'], persistenceMaxEntries, watchDebounceMs });
+  process.on('SIGHUP', () => void app.reload('SIGHUP').catch((err) => log.error({ err }, 'reload failed')));
   const stop = (signal: string) => {
     log.info({ signal }, 'shutting down');
     app.close().then(() => process.exit(0), () => process.exit(1));
