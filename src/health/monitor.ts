@@ -26,6 +26,7 @@ import type { Logger } from '../log.js';
 import { systemClock, type Clock, type TimerHandle } from './clock.js';
 import { healthOf, initialTargetState, nextTargetState, type HealthState, type RoundResult, type TargetState } from './state.js';
 import { FAILURE, type FailureReason, type ProbeResult, type ProbeTarget } from './types.js';
+import { Limiter } from './limiter.js';
 import {
   entryChanged,
   loadBalancerState,
@@ -612,54 +613,6 @@ export class HealthMonitor {
     const fields = { loadBalancer: name, old: prev?.state, new: s.state, fallback: s.fallback, fallbackPool: s.fallbackPool, usableDefaultPools: s.usableDefaultPools };
     if (s.state === 'critical') this.log.warn(fields, `load balancer ${name} critical: answering from the fallback pool ${s.fallbackPool}`);
     else this.log.info(fields, `load balancer ${name} ${s.state}`);
-  }
-}
-
-/** A counting semaphore whose waiters can give up (when their check is cancelled). */
-class Limiter {
-  private active = 0;
-  private readonly waiters = new Set<() => void>();
-
-  constructor(private readonly max: number) {}
-
-  get running(): number {
-    return this.active;
-  }
-
-  get queued(): number {
-    return this.waiters.size;
-  }
-
-  /** Resolves true with a slot held, or false if `signal` fired first. */
-  acquire(signal: AbortSignal): Promise<boolean> {
-    if (signal.aborted) return Promise.resolve(false);
-    if (this.active < this.max) {
-      this.active++;
-      return Promise.resolve(true);
-    }
-    return new Promise((resolve) => {
-      const onAbort = (): void => {
-        this.waiters.delete(grant);
-        resolve(false);
-      };
-      // The slot is handed over by release(): `active` is not decremented in between.
-      const grant = (): void => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(true);
-      };
-      signal.addEventListener('abort', onAbort, { once: true });
-      this.waiters.add(grant);
-    });
-  }
-
-  release(): void {
-    const next = this.waiters.values().next();
-    if (next.done === true) {
-      this.active--;
-      return;
-    }
-    this.waiters.delete(next.value);
-    next.value();
   }
 }
 
