@@ -11,7 +11,7 @@ import { SnapshotStore } from './config/store.js';
 import { rdataText } from './dns/present.js';
 import { T } from './dns/types.js';
 import { HealthMonitor } from './health/monitor.js';
-import { openGeoLocator, type GeoOptions } from './geo/locator.js';
+import { openGeoLocator, type GeoLocator, type GeoOptions } from './geo/locator.js';
 import { openAsnDatabase } from './geo/asn.js';
 import { icmpUnavailable } from './health/icmp-check.js';
 import { probeFor, targetFor } from './health/probes.js';
@@ -44,6 +44,8 @@ export interface AppOptions {
   readonly now?: () => number;
   /** Reload when files in the zones directory change, after this quiet time (ms); 0 = do not watch. */
   readonly watchDebounceMs?: number;
+  /** Log cache statistics this often (ms); default 15 minutes, 0 = never. */
+  readonly statsIntervalMs?: number;
 }
 
 export interface ReloadResult {
@@ -153,6 +155,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
     queue = run.catch(() => undefined);
     return run;
   };
+  const stats = logStatsEvery(opts.statsIntervalMs ?? 15 * 60_000, log, geo.locator, persistence);
   const watcher = watchDirectory(opts.zonesDir, opts.watchDebounceMs ?? 1000, () => void reload('files changed').catch((err) => log.error({ err }, 'reload failed')), log);
 
   return {
@@ -165,6 +168,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
     },
     reload,
     close: async () => {
+      clearInterval(stats);
       watcher?.close();
       health.stop();
       hostnames.stop();
@@ -183,6 +187,24 @@ function losses(current: LoadedConfig, next: LoadedConfig): string[] {
   for (const z of current.zones.zones) if (![...next.zones.zones].some((n) => n.origin.key === z.origin.key)) lost.push(`zone ${z.origin}`);
   for (const key of current.lb.loadBalancers.keys()) if (!next.lb.loadBalancers.has(key)) lost.push(`load balancer ${key}`);
   return lost;
+}
+
+/** Periodic line with the geolocation cache's size and hit rate and the persistence table's. */
+function logStatsEvery(ms: number, log: Logger, geo: GeoLocator, pins: PinTable): NodeJS.Timeout | undefined {
+  if (ms <= 0) return undefined;
+  const rate = (hits: number, misses: number) => (hits + misses === 0 ? null : Math.round((1000 * hits) / (hits + misses)) / 10);
+  const timer = setInterval(() => {
+    const g = geo.stats();
+    log.info(
+      {
+        geoCache: { entries: g.entries, capacity: g.capacity, hits: g.hits, misses: g.misses, hitRatePercent: rate(g.hits, g.misses) },
+        persistence: { pins: pins.size, hits: pins.hits, misses: pins.misses, repins: pins.repins },
+      },
+      'cache statistics',
+    );
+  }, ms);
+  timer.unref();
+  return timer;
 }
 
 /** Calls `onChange` once things have been quiet for `debounceMs` after a change in `dir`. */
