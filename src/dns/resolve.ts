@@ -7,6 +7,7 @@ import type { Name } from './name.js';
 import { isSteeredType, steeredAddresses, steeredAnswer, type SteeringContext } from './steered.js';
 import { RCODE, T } from './types.js';
 import type { RRset, Zone } from '../zone/zone.js';
+import type { LoadBalancer } from '../lb/model.js';
 
 export interface SectionEntry {
   readonly rrset: RRset;
@@ -106,8 +107,8 @@ function addTargets(ctx: SteeringContext, zone: Zone, rrset: RRset, additional: 
   if (rrset.type !== T.MX && rrset.type !== T.SRV && rrset.type !== T.NS) return;
   for (const rdata of rrset.rdatas) {
     const target = rdata.names[0].name;
-    const lb = ctx.snap.lb.loadBalancers.get(target.key);
-    if (!lb || !lb.enabled) {
+    const lb = rrset.type === T.NS ? undefined : loadBalancerFor(ctx, target);
+    if (!lb) {
       addAddresses(zone, target, additional, rrset.type === T.NS); // NS targets below a cut are glue
       continue;
     }
@@ -115,6 +116,16 @@ function addTargets(ctx: SteeringContext, zone: Zone, rrset: RRset, additional: 
       if (!additional.some((e) => e.rrset.owner.key === target.key && e.rrset.type === rrset.type)) additional.push({ rrset });
     }
   }
+}
+
+/** The enabled load balancer that answers `name`: its own, or a wildcard one, as lookup() finds it. */
+function loadBalancerFor(ctx: SteeringContext, name: Name): LoadBalancer | undefined {
+  const lbs = ctx.snap.lb.loadBalancers;
+  if (lbs.size === 0) return undefined;
+  const r = ctx.snap.zones.find(name)?.lookup(name, T.A);
+  if (!r || r.kind === 'referral' || r.kind === 'nxdomain') return undefined;
+  const lb = lbs.get(r.node.name.key);
+  return lb?.enabled ? lb : undefined;
 }
 
 /** Glue for a referral: addresses of NS targets inside this zone, below the cut or not. */

@@ -60,6 +60,8 @@ const cases: Case[] = [
   { name: 'a static MX pointing at a load-balanced name gets steered addresses', q: ['example.com', 'MX'],
     answer: ['example.com 3600 MX 10 failover.example.com'],
     additional: ['failover.example.com 30 A 192.0.2.1', 'failover.example.com 30 A 192.0.2.2', 'failover.example.com 30 AAAA 2001:db8::1'] },
+  { name: 'a static MX pointing into a wildcard load balancer gets steered addresses', q: ['mxw.example.com', 'MX'],
+    answer: ['mxw.example.com 3600 MX 10 x.lbw.example.com'], additional: ['x.lbw.example.com 30 A 198.51.100.1'] },
   { name: 'a static SRV pointing at a load-balanced name gets steered addresses', q: ['_sip._udp.example.com', 'SRV'],
     answer: ['_sip._udp.example.com 3600 SRV 5 1 5060 failover.example.com'],
     additional: ['failover.example.com 30 A 192.0.2.1', 'failover.example.com 30 A 192.0.2.2', 'failover.example.com 30 AAAA 2001:db8::1'] },
