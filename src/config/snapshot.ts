@@ -20,6 +20,8 @@ export const NO_HOSTNAMES: HostnameAddresses = { get: () => undefined };
 /** Where an address is (src/geo/locator.ts); `prefixLength` is the network that decided. */
 export interface Geolocation {
   lookup(ip: string): { readonly location: Location; readonly prefixLength: number } | undefined;
+  /** The widest network around `ip` over which every lookup gives `hit`'s location. */
+  widestPrefix?(ip: string, hit: { readonly location: Location; readonly prefixLength: number }): number;
 }
 
 export interface Snapshot {

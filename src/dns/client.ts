@@ -10,7 +10,7 @@ import type { Decision } from '../lb/steer.js';
 
 export interface LocatedClient {
   readonly client: ClientInfo;
-  /** The database network that located the ECS subnet, once looked up. */
+  /** The widest network around the ECS subnet located like it, once looked up. */
   ecsPrefix(): number | undefined;
   /** The ECS subnet was looked up and not found (so another subnet might be found elsewhere). */
   ecsUnlocated(): boolean;
@@ -42,7 +42,12 @@ export function locateClient(snap: Snapshot, ecs: ClientSubnet | undefined, reso
       return resolverHit?.location;
     },
   };
-  return { client, ecsPrefix: () => (ecsHit ? ecsHit.prefixLength : undefined), ecsUnlocated: () => useEcs && ecsHit === undefined, hashedOnEcs: useEcs };
+  const ecsPrefix = (): number | undefined => {
+    if (!ecsHit || !ecs) return undefined;
+    // gdnsd-style: the widest network with the same location, so caches can share the answer.
+    return geo?.widestPrefix ? geo.widestPrefix(ecs.address, ecsHit) : ecsHit.prefixLength;
+  };
+  return { client, ecsPrefix, ecsUnlocated: () => useEcs && ecsHit === undefined, hashedOnEcs: useEcs };
 }
 
 /**

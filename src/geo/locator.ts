@@ -18,6 +18,7 @@ import maxmind, { type Reader, type Response } from 'maxmind';
 import type { Location } from '../lb/model.js';
 import type { Problem } from '../zone/record.js';
 import { locationFromRecord } from './mmdb.js';
+import { widestUniformPrefix } from './scope.js';
 import { loadOverrides, NO_OVERRIDES, parseAddress, type GeoOverride, type OverrideMatch, type OverrideTable } from './overrides.js';
 
 export interface GeoResult {
@@ -38,6 +39,11 @@ export interface GeoStats {
 export interface GeoLocator {
   /** Synchronous and cached; undefined for an address nothing locates and for anything not an IP address. */
   lookup(ip: string): GeoResult | undefined;
+  /**
+   * The widest network around `ip` (given `hit = lookup(ip)`) over which every lookup gives
+   * the same location (src/geo/scope.ts); cached like lookups.
+   */
+  widestPrefix(ip: string, hit: GeoResult): number;
   stats(): GeoStats;
 }
 
@@ -118,6 +124,7 @@ const MAPPED_PREFIX = 7;
 
 class CachedLocator implements GeoLocator {
   private readonly cache: LRUCache<string, CacheValue>;
+  private readonly widened: LRUCache<string, number>;
   private hits = 0;
   private misses = 0;
   // Scratch space for one lookup at a time (JavaScript runs one at a time).
@@ -132,6 +139,7 @@ class CachedLocator implements GeoLocator {
     private readonly capacity: number,
   ) {
     this.cache = new LRUCache<string, CacheValue>({ max: capacity });
+    this.widened = new LRUCache<string, number>({ max: capacity });
     for (const o of overrides.overrides) {
       this.overrideResults.set(o, Object.freeze({ location: o.location, prefixLength: o.prefixLength, source: 'override' }));
     }
@@ -151,6 +159,17 @@ class CachedLocator implements GeoLocator {
     const result = this.resolve(ip, family === 4 ? 4 : 6);
     this.cache.set(ip, result ?? NOT_FOUND);
     return result;
+  }
+
+  widestPrefix(ip: string, hit: GeoResult): number {
+    let p = this.widened.get(ip);
+    if (p === undefined) {
+      const family = isIP(ip);
+      // Walks use uncached lookups, so that they neither evict clients nor skew the hit rate.
+      p = family === 0 ? hit.prefixLength : widestUniformPrefix((a) => this.resolve(a, family === 4 ? 4 : 6), ip, hit);
+      this.widened.set(ip, p);
+    }
+    return p;
   }
 
   stats(): GeoStats {

@@ -61,13 +61,16 @@ for (const transport of ['udp', 'tcp'] as Transport[]) {
     t.equal(au.ecs?.scope, 24, 'the /25 network decided, but scope never exceeds the /24 source');
 
     const narrow = await ask(transport, ecsQuery('geo.example.com', v4('203.0.113.0', 26)));
-    t.equal(narrow.ecs?.scope, 25, 'with a /26 source, the /25 network is the scope');
+    t.equal(geo.lookup('203.0.113.128')?.location.country, 'AU', 'the database also places the other /25 in AU');
+    t.equal(narrow.ecs?.scope, 24, 'with a /26 source, the scope widens past the /25 override to the /24 located alike');
 
     const us = await ask(transport, ecsQuery('geo.example.com', v4('8.8.8.0')));
     const hit = geo.lookup('8.8.8.0');
     t.equal(hit?.location.country, 'US', 'the shipped database places 8.8.8.0 in the US');
     t.same(us.answers, ['192.0.2.2']);
-    t.equal(us.ecs?.scope, Math.min(24, hit!.prefixLength), 'scope = the database network, at most the source');
+    const widest = geo.widestPrefix('8.8.8.0', hit!);
+    t.ok(widest <= hit!.prefixLength, `widened from /${hit!.prefixLength} to /${widest}`);
+    t.equal(us.ecs?.scope, Math.min(24, widest), 'scope = the widest network located alike, at most the source');
 
     const v6 = await ask(transport, ecsQuery('geo.example.com', { family: 2, source: 56, address: '20010db800de00000000000000000000' }));
     t.same(v6.answers, ['192.0.2.1'], 'IPv6 subnet in 2001:db8:de::/48 is DE');
