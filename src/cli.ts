@@ -7,6 +7,7 @@
 import { parseArgs } from 'node:util';
 import { explain, ExplainError } from './api/explain.js';
 import { startApp } from './app.js';
+import { startApi, type RunningApi } from './api/http.js';
 import { loadConfig } from './config/load.js';
 import { parsePop } from './config/pop.js';
 import { NO_HOSTNAMES, type Snapshot } from './config/snapshot.js';
@@ -21,7 +22,8 @@ import { PinTable } from './lb/persistence.js';
 const USAGE = `usage:
   steerdns serve [--zones DIR] [--listen HOST:PORT]... [--log-level LEVEL] [--log-format json|pretty]
                  [--tcp-idle-timeout SECONDS] [--tcp-max-connections N] [--resolver HOST:PORT]...
-                 [--asn-db FILE.mmdb] [--persistence-max-entries N] [--no-watch] [POP FLAGS] [GEO FLAGS]
+                 [--asn-db FILE.mmdb] [--persistence-max-entries N] [--no-watch]
+                 [--api HOST:PORT|off] [--api-token TOKEN] [POP FLAGS] [GEO FLAGS]
   steerdns check [--zones DIR] [GEO FLAGS]
   steerdns explain NAME [TYPE] [--client IP] [--ecs ADDRESS/PREFIX] [--zones DIR] [POP FLAGS] [GEO FLAGS]
 
@@ -33,7 +35,8 @@ GEO FLAGS (locating clients):     --geoip FILE.mmdb (repeatable; default: the sh
 defaults: --zones ./zones  --listen 127.0.0.1:5300  --log-level info  --log-format json
           --tcp-idle-timeout 10  --tcp-max-connections 1000  --resolver: the system's
           --asn-db: none (resolver_network persistence masks the resolver's address)
-          --persistence-max-entries 100000
+          --persistence-max-entries 100000  --api 127.0.0.1:8053
+          --api-token: $STEERDNS_API_TOKEN (without a token, admin calls are refused)
 SIGHUP, and (without --no-watch) any change in the zones directory, reloads the configuration.`;
 
 function positiveNumber(flag: string, value: string | undefined, fallback: number): number {
@@ -67,6 +70,8 @@ async function main(argv: string[]): Promise<number> {
       client: { type: 'string' },
       ecs: { type: 'string' },
       'no-watch': { type: 'boolean' },
+      api: { type: 'string', default: '127.0.0.1:8053' },
+      'api-token': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     allowPositionals: command === 'explain',
@@ -138,9 +143,19 @@ async function main(argv: string[]): Promise<number> {
   const watchDebounceMs = values['no-watch'] ? 0 : 1000;
   const app = await startApp({ zonesDir, listen, log, pop: location, tcp, resolvers, geo: geoOptions(), asnDatabase: values['asn-db'], persistenceMaxEntries, watchDebounceMs });
   process.on('SIGHUP', () => void app.reload('SIGHUP').catch((err) => log.error({ err }, 'reload failed')));
+  const apiAddress = values.api === 'off' ? undefined : parseListen(values.api!);
+  let api: RunningApi | undefined;
+  if (apiAddress) {
+    try {
+      api = await startApi({ ...apiAddress, token: values['api-token'] ?? process.env.STEERDNS_API_TOKEN, app, log });
+    } catch (err) {
+      await app.close();
+      throw err;
+    }
+  }
   const stop = (signal: string) => {
     log.info({ signal }, 'shutting down');
-    app.close().then(() => process.exit(0), () => process.exit(1));
+    Promise.all([api?.close(), app.close()]).then(() => process.exit(0), () => process.exit(1));
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);

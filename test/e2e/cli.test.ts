@@ -33,7 +33,7 @@ t.test('bad flags exit with status 2 and the usage', async (t) => {
 });
 
 t.test('serve answers over UDP and TCP and stops on SIGTERM', async (t) => {
-  const child = spawn(process.execPath, [CLI, 'serve', '--zones', DEMO, '--listen', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [CLI, 'serve', '--zones', DEMO, '--listen', '127.0.0.1:0', '--api', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'inherit'] });
   const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
   const lines = createInterface({ input: child.stdout! });
   const port = await new Promise<number>((resolve, reject) => {

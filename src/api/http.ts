@@ -1,0 +1,169 @@
+/**
+ * The HTTP API for operators (loopback by default): liveness and readiness, the status of
+ * every load balancer, pool and origin, the explain output as JSON, and a token-protected
+ * reload. Answers JSON only, with clear errors and status codes. Reads the same snapshot the
+ * DNS path reads; never blocks it.
+ */
+import http from 'node:http';
+import { timingSafeEqual } from 'node:crypto';
+import type { App } from '../app.js';
+import type { Logger } from '../log.js';
+import type { Decision } from '../lb/steer.js';
+import { explain, ExplainError } from './explain.js';
+
+export interface ApiOptions {
+  readonly host: string;
+  readonly port: number;
+  /** Bearer token for admin calls; without one every admin call is refused (403). */
+  readonly token?: string;
+  readonly app: App;
+  readonly log: Logger;
+}
+
+export interface RunningApi {
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+class HttpError extends Error {
+  constructor(readonly status: number, message: string) {
+    super(message);
+  }
+}
+
+type Handler = (url: URL, req: http.IncomingMessage) => Promise<unknown> | unknown;
+
+export function startApi(opts: ApiOptions): Promise<RunningApi> {
+  const { app, log } = opts;
+  const routes: Record<string, { method: 'GET' | 'POST'; admin?: boolean; handle: Handler }> = {
+    '/healthz': { method: 'GET', handle: () => ({ status: 'ok' }) },
+    '/readyz': { method: 'GET', handle: () => readiness(app) },
+    '/v1/status': { method: 'GET', handle: () => status(app) },
+    '/v1/explain': { method: 'GET', handle: (url) => explainJson(app, url) },
+    '/v1/reload': { method: 'POST', admin: true, handle: async () => {
+      const r = await app.reload('api');
+      if (!r.ok) throw Object.assign(new HttpError(422, 'reload refused: it would stop serving what is served now'), { body: r });
+      return r;
+    } },
+  };
+
+  const server = http.createServer((req, res) => {
+    const send = (status: number, body: unknown) => {
+      const text = JSON.stringify(body, null, 2) + '\n';
+      res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(text) });
+      res.end(text);
+    };
+    const url = new URL(req.url ?? '/', 'http://api.invalid');
+    const route = routes[url.pathname];
+    Promise.resolve()
+      .then(() => {
+        if (!route) throw new HttpError(404, `no such endpoint: ${url.pathname}`);
+        if (req.method !== route.method) {
+          res.setHeader('allow', route.method);
+          throw new HttpError(405, `${url.pathname} takes ${route.method}`);
+        }
+        if (route.admin) authorize(req, opts.token);
+        return route.handle(url, req);
+      })
+      .then((body) => send(url.pathname === '/readyz' && !(body as { ready: boolean }).ready ? 503 : 200, body))
+      .catch((err: unknown) => {
+        if (err instanceof HttpError) {
+          send(err.status, { error: err.message, ...((err as { body?: object }).body ?? {}) });
+        } else {
+          log.error({ err, path: url.pathname }, 'API request failed');
+          send(500, { error: 'internal error' });
+        }
+      });
+    req.resume(); // bodies are not read; drain them
+  });
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 30_000;
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host, () => {
+      server.off('error', reject);
+      const port = (server.address() as { port: number }).port;
+      log.info({ host: opts.host, port }, 'HTTP API listening');
+      resolve({
+        port,
+        close: () => new Promise<void>((r) => {
+          server.closeAllConnections();
+          server.close(() => r());
+        }),
+      });
+    });
+  });
+}
+
+/** 401 for a missing or wrong token, 403 when no token is configured at all. */
+function authorize(req: http.IncomingMessage, token: string | undefined): void {
+  if (!token) throw new HttpError(403, 'admin calls are disabled: start with --api-token or STEERDNS_API_TOKEN');
+  const m = /^Bearer (.+)$/.exec(req.headers.authorization ?? '');
+  const given = Buffer.from(m ? m[1] : '');
+  const want = Buffer.from(token);
+  if (given.length !== want.length || !timingSafeEqual(given, want)) throw new HttpError(401, 'missing or wrong bearer token');
+}
+
+function readiness(app: App) {
+  const zones = app.store.current.zones.size;
+  const healthReady = app.health.firstRoundDone();
+  const reasons: string[] = [];
+  if (zones === 0) reasons.push('no zone is loaded');
+  if (!healthReady) reasons.push('the first round of health probes is not done');
+  return { ready: reasons.length === 0, zones, firstHealthRoundDone: healthReady, reasons };
+}
+
+/** Close to Cloudflare's pool-health shape: per pool, its origins with health, RTT, reason. */
+function status(app: App) {
+  const h = app.health.status();
+  const snap = app.store.current;
+  return {
+    now: new Date(h.now).toISOString(),
+    zones: [...snap.zones.zones].map((z) => ({ name: z.origin.toString(), serial: z.soa.rdatas[0].wire.readUInt32BE(z.soa.rdatas[0].wire.length - 20) })),
+    firstHealthRoundDone: h.firstRoundDone,
+    loadBalancers: h.loadBalancers.map((lb) => ({ ...lb, since: iso(lb.since) })),
+    pools: h.pools.map(({ originStatus, origins: originCount, ...pool }) => ({
+      ...pool,
+      since: iso(pool.since),
+      originCount,
+      origins: originStatus.map((o) => ({ ...o, since: iso(o.since), lastProbe: iso(o.lastProbe) })),
+    })),
+  };
+}
+
+function iso(ms: number | undefined): string | undefined {
+  return ms === undefined ? undefined : new Date(ms).toISOString();
+}
+
+function explainJson(app: App, url: URL) {
+  const name = url.searchParams.get('name');
+  if (!name) throw new HttpError(400, 'name is required, e.g. /v1/explain?name=www.example.com&type=A');
+  try {
+    const r = explain(app.store.current, {
+      name,
+      type: url.searchParams.get('type') ?? undefined,
+      client: url.searchParams.get('client') ?? undefined,
+      ecs: url.searchParams.get('ecs') ?? undefined,
+    });
+    return { ...r, decision: r.decision && decisionJson(r.decision) };
+  } catch (e) {
+    if (e instanceof ExplainError) throw new HttpError(400, e.message);
+    throw e;
+  }
+}
+
+/** The decision with names instead of object graphs. */
+function decisionJson(d: Decision) {
+  return {
+    pool: d.pool?.name,
+    origins: d.origins.map((o) => ({ name: o.name, address: o.addressText, weight: o.weight })),
+    fallback: d.fallback,
+    policy: d.policy,
+    location: d.location,
+    locationSource: d.locationSource,
+    poolList: d.poolList,
+    clientDependent: d.clientDependent,
+    candidates: d.trace?.pools.map((v) => ({ pool: v.pool.name, usable: v.usable, reason: v.reason })),
+    notes: d.trace?.notes,
+  };
+}

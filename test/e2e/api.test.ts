@@ -1,0 +1,121 @@
+/**
+ * End to end, the HTTP API on loopback: liveness, readiness, status with live health, explain
+ * as JSON, the token-protected reload, and clear JSON errors.
+ */
+import t from 'tap';
+import http from 'node:http';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { startApp, type App } from '../../src/app.js';
+import { startApi, type RunningApi } from '../../src/api/http.js';
+import { dataOf, query } from '../helpers/client.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'steerdns-api-'));
+let app: App;
+let api: RunningApi;
+let noToken: RunningApi;
+let backend: http.Server;
+
+const zone = (www: string) => `$TTL 300\n@ SOA ns1 host 7 7200 900 1209600 60\n@ NS ns1\nns1 A 192.0.2.53\nwww A ${www}\n`;
+
+async function call(path: string, init: RequestInit = {}, port = api.port) {
+  const res = await fetch(`http://127.0.0.1:${port}${path}`, init);
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+t.before(async () => {
+  backend = http.createServer((_req, res) => res.end('ok'));
+  await new Promise<void>((r) => backend.listen(0, '127.0.0.41', () => r()));
+  const port = (backend.address() as { port: number }).port;
+  writeFileSync(join(dir, 'example.com.zone'), zone('192.0.2.1'));
+  writeFileSync(join(dir, 'example.com.lb.yaml'), `
+monitors:
+  - { name: up, type: http, interval: 60, timeout: 1, retries: 0 }
+pools:
+  - { name: main, monitor: up, origins: [{ name: a, address: 127.0.0.41, port: ${port} }, { name: b, address: 127.0.0.42, port: ${port} }] }
+  - { name: spare, origins: [{ name: z, address: 192.0.2.99 }] }
+load_balancers:
+  - { name: app, default_pools: [main], fallback_pool: spare }
+`);
+  app = await startApp({ zonesDir: dir, listen: [{ host: '127.0.0.1', port: 0 }], log: pino({ level: 'silent' }), watchDebounceMs: 0 });
+  api = await startApi({ host: '127.0.0.1', port: 0, token: 's3cret', app, log: pino({ level: 'silent' }) });
+  noToken = await startApi({ host: '127.0.0.1', port: 0, app, log: pino({ level: 'silent' }) });
+});
+
+t.teardown(async () => {
+  await api.close();
+  await noToken.close();
+  await app.close();
+  await new Promise((r) => backend.close(r));
+  rmSync(dir, { recursive: true, force: true });
+});
+
+t.test('healthz and readyz', async (t) => {
+  t.same(await call('/healthz'), { status: 200, body: { status: 'ok' } });
+  await app.health.whenFirstRoundDone();
+  const ready = await call('/readyz');
+  t.equal(ready.status, 200);
+  t.equal(ready.body.ready, true);
+  t.equal(ready.body.zones, 1);
+});
+
+t.test('status shows every pool and origin with its health and failure reason', async (t) => {
+  const { status, body } = await call('/v1/status');
+  t.equal(status, 200);
+  t.same(body.zones, [{ name: 'example.com.', serial: 7 }]);
+  const pools = body.pools as { name: string; state: string; origins: { name: string; state: string; reason?: string; rttMs?: number }[] }[];
+  const main = pools.find((p) => p.name === 'main');
+  t.equal(main?.state, 'degraded', 'one of two origins is down');
+  const a = main?.origins.find((o) => o.name === 'a');
+  const b = main?.origins.find((o) => o.name === 'b');
+  t.equal(a?.state, 'healthy');
+  t.type(a?.rttMs, 'number');
+  t.equal(b?.state, 'unhealthy');
+  t.equal(b?.reason, 'TCP connection failed', "Cloudflare's vocabulary");
+  const lbs = body.loadBalancers as { name: string; state: string }[];
+  t.equal(lbs[0]?.state, 'degraded');
+});
+
+t.test('explain as JSON, with live health', async (t) => {
+  const { status, body } = await call('/v1/explain?name=app.example.com&type=A&client=192.0.2.7');
+  t.equal(status, 200);
+  t.equal(body.rcode, 'NOERROR');
+  t.same(body.answer, ['app.example.com. 30 IN A 127.0.0.41'], 'the unhealthy origin is left out');
+  const d = body.decision as { pool: string; candidates: { pool: string; usable: boolean }[] };
+  t.equal(d.pool, 'main');
+  t.same(d.candidates.map((c) => c.pool), ['main']);
+  t.equal((await call('/v1/explain')).status, 400, 'name is required');
+  const bad = await call('/v1/explain?name=app.example.com&ecs=nonsense');
+  t.equal(bad.status, 400);
+  t.match(bad.body.error, /ecs "nonsense"/);
+});
+
+t.test('reload needs the bearer token', async (t) => {
+  writeFileSync(join(dir, 'example.com.zone'), zone('192.0.2.2'));
+  t.equal((await call('/v1/reload', { method: 'POST' })).status, 401, 'no token');
+  t.equal((await call('/v1/reload', { method: 'POST', headers: { authorization: 'Bearer wrong!' } })).status, 401, 'wrong token');
+  const refused = await call('/v1/reload', { method: 'POST', headers: { authorization: 'Bearer s3cret' } }, noToken.port);
+  t.equal(refused.status, 403, 'no token configured: admin calls refused');
+  const r = await query(app.server.addresses[0].port, 'udp', 'www.example.com', 'A');
+  t.same(r.answers?.map(dataOf), ['192.0.2.1'], 'nothing reloaded yet');
+
+  const ok = await call('/v1/reload', { method: 'POST', headers: { authorization: 'Bearer s3cret' } });
+  t.equal(ok.status, 200);
+  t.equal(ok.body.ok, true);
+  const after = await query(app.server.addresses[0].port, 'udp', 'www.example.com', 'A');
+  t.same(after.answers?.map(dataOf), ['192.0.2.2']);
+
+  writeFileSync(join(dir, 'example.com.zone'), zone('192.0.2.300'));
+  const broken = await call('/v1/reload', { method: 'POST', headers: { authorization: 'Bearer s3cret' } });
+  t.equal(broken.status, 422, 'a refused reload');
+  t.match(JSON.stringify(broken.body.problems), /192\.0\.2\.300/, 'with the problems');
+});
+
+t.test('errors are JSON with the right status', async (t) => {
+  t.same(await call('/nope'), { status: 404, body: { error: 'no such endpoint: /nope' } });
+  const wrong = await call('/v1/status', { method: 'POST' });
+  t.equal(wrong.status, 405);
+  t.match(wrong.body.error, /takes GET/);
+});
