@@ -4,6 +4,7 @@
  * into, and the UDP/TCP listeners answering from it. Tests start this same thing in-process.
  */
 import { watch, type FSWatcher } from 'node:fs';
+import { Metrics } from './api/metrics.js';
 import { externalHostnames, loadConfig, type LoadedConfig } from './config/load.js';
 import type { Problem } from './zone/record.js';
 import type { Snapshot } from './config/snapshot.js';
@@ -61,6 +62,7 @@ export interface App {
   readonly store: SnapshotStore;
   readonly health: HealthMonitor;
   readonly persistence: PinTable;
+  readonly metrics: Metrics;
   /** The configuration being served (replaced by each successful reload). */
   readonly loaded: LoadedConfig;
   /** Loads the zones directory again and swaps it in if nothing served now would be lost. */
@@ -121,9 +123,10 @@ export async function startApp(opts: AppOptions): Promise<App> {
   store.setHealth(health.view());
   health.start(loaded.lb);
 
+  const metrics = new Metrics({ health, persistence }, geo.locator);
   let server: RunningServer;
   try {
-    server = await startServer({ listen: opts.listen, snapshot: () => store.current, log, tcp: opts.tcp });
+    server = await startServer({ listen: opts.listen, snapshot: () => store.current, log, tcp: opts.tcp, observe: metrics.observe });
   } catch (err) {
     health.stop();
     hostnames.stop();
@@ -137,6 +140,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
     const counts = { zones: next.zones.size, loadBalancers: next.lb.loadBalancers.size };
     const lost = losses(current, next);
     if (lost.length > 0) {
+      metrics.reloads.inc({ result: 'refused' });
       log.error({ reason, lost }, 'reload refused: it would stop serving what is served now; the previous configuration stays');
       return { ok: false, problems: next.problems, ...counts };
     }
@@ -146,6 +150,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
     store.replace({ ...store.current, zones: next.zones, lb: next.lb });
     health.update(next.lb);
     current = next;
+    metrics.reloads.inc({ result: 'ok' });
     log.info({ reason, ...counts, problems: next.problems.length }, 'configuration reloaded');
     return { ok: true, problems: next.problems, ...counts };
   };
@@ -163,6 +168,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
     store,
     health,
     persistence,
+    metrics,
     get loaded() {
       return current;
     },

@@ -48,6 +48,19 @@ export function startApi(opts: ApiOptions): Promise<RunningApi> {
   };
 
   const server = http.createServer((req, res) => {
+    if (req.url === '/metrics' && req.method === 'GET') {
+      app.metrics.text().then(
+        (text) => {
+          res.writeHead(200, { 'content-type': app.metrics.registry.contentType });
+          res.end(text);
+        },
+        (err: unknown) => {
+          log.error({ err }, 'metrics failed');
+          res.writeHead(500).end();
+        },
+      );
+      return;
+    }
     const send = (status: number, body: unknown) => {
       const text = JSON.stringify(body, null, 2) + '\n';
       res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(text) });

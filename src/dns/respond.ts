@@ -35,6 +35,10 @@ export interface ResponseInfo {
   /** Why a query was dropped or answered with an error, for debug logs and metrics. */
   readonly reason?: string;
   readonly question?: Question;
+  /** The query carried an EDNS Client Subnet option. */
+  readonly ecs?: boolean;
+  /** The steering decisions the answer was built from, per load balancer (for metrics). */
+  readonly decisions?: ReadonlyMap<LoadBalancer, Decision>;
 }
 
 export function respond(snap: Snapshot, msg: Buffer, tcp: boolean, clientAddress: string): ResponseInfo {
@@ -62,6 +66,7 @@ export function respond(snap: Snapshot, msg: Buffer, tcp: boolean, clientAddress
 
   let rcode: number;
   let truncated = false;
+  let decisions: ReadonlyMap<LoadBalancer, Decision> | undefined;
   if (q.edns && q.edns.version > 0) {
     rcode = RCODE.BADVERS; // RFC 6891 §6.1.3
   } else if (q.qtype === T.OPT) {
@@ -72,9 +77,10 @@ export function respond(snap: Snapshot, msg: Buffer, tcp: boolean, clientAddress
     rcode = RCODE.NOTIMP;
   } else {
     const located = locateClient(snap, q.ecs, clientAddress);
-    const decisions = new Map<LoadBalancer, Decision>();
-    const res = resolve({ snap, client: located.client, decisions }, q.qname, q.qtype);
-    if (q.ecs) scope = ecsScope(q.ecs, located, decisions);
+    const taken = new Map<LoadBalancer, Decision>();
+    const res = resolve({ snap, client: located.client, decisions: taken }, q.qname, q.qtype);
+    if (q.ecs) scope = ecsScope(q.ecs, located, taken);
+    decisions = taken;
     rcode = res.rcode;
     if (res.aa) w.setFlags(w.flags() | AA);
     truncated = !writeSections(w, res);
@@ -85,7 +91,7 @@ export function respond(snap: Snapshot, msg: Buffer, tcp: boolean, clientAddress
   }
   w.setFlags(w.flags() | (rcode & 0xf));
   if (q.edns) w.raw(optRecord(rcode, q.edns.dnssecOk, q.ecs && ecsOption(q.ecs, scope)));
-  return { response: w.finish(), rcode, truncated: truncated || (w.flags() & TC) !== 0, question: q };
+  return { response: w.finish(), rcode, truncated: truncated || (w.flags() & TC) !== 0, question: q, ecs: q.ecs !== undefined, decisions };
 }
 
 /** RFC 6891 §6.2.5: honour the requester's size, never below 512, never above ours. */

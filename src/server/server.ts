@@ -7,7 +7,7 @@ import type dgram from 'node:dgram';
 import type net from 'node:net';
 import type { Logger } from '../log.js';
 import type { Snapshot } from '../config/snapshot.js';
-import { createHandler } from './handler.js';
+import { createHandler, type QueryObserver } from './handler.js';
 import { ConnectionTable, DEFAULT_TCP_OPTIONS, listenTcp, type TcpOptions } from './tcp.js';
 import { listenUdp } from './udp.js';
 
@@ -22,6 +22,8 @@ export interface ServerOptions {
   readonly snapshot: () => Snapshot;
   readonly log: Logger;
   readonly tcp?: Partial<TcpOptions>;
+  /** Told about every query (metrics). */
+  readonly observe?: QueryObserver;
 }
 
 export interface RunningServer {
@@ -32,7 +34,7 @@ export interface RunningServer {
 
 export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const tcpOpts = { ...DEFAULT_TCP_OPTIONS, ...opts.tcp };
-  const handle = createHandler(opts.snapshot, opts.log);
+  const handle = createHandler(opts.snapshot, opts.log, opts.observe);
   const table = new ConnectionTable(tcpOpts.maxConnections);
   const udp: dgram.Socket[] = [];
   const tcp: net.Server[] = [];

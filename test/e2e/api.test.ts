@@ -119,3 +119,24 @@ t.test('errors are JSON with the right status', async (t) => {
   t.equal(wrong.status, 405);
   t.match(wrong.body.error, /takes GET/);
 });
+
+t.test('metrics in the Prometheus text format', async (t) => {
+  const port = app.server.addresses[0].port;
+  await query(port, 'udp', 'app.example.com', 'A');
+  await query(port, 'tcp', 'nope.example.com', 'A');
+  const res = await fetch(`http://127.0.0.1:${api.port}/metrics`);
+  t.equal(res.status, 200);
+  t.match(res.headers.get('content-type'), /text\/plain/);
+  const text = await res.text();
+  const value = (line: RegExp) => Number(text.split('\n').find((l) => line.test(l))?.split(' ').pop());
+  t.ok(value(/^steerdns_queries_total\{transport="udp",qtype="A",rcode="NOERROR"\}/) >= 1, 'UDP NOERROR counted');
+  t.ok(value(/^steerdns_queries_total\{transport="tcp",qtype="A",rcode="NXDOMAIN"\}/) >= 1, 'TCP NXDOMAIN counted');
+  t.ok(value(/^steerdns_steering_decisions_total\{load_balancer="app\.example\.com\.",pool="main"\}/) >= 1, 'decision counted');
+  t.equal(value(/^steerdns_origin_healthy\{pool="main",origin="a"\}/), 1);
+  t.equal(value(/^steerdns_origin_healthy\{pool="main",origin="b"\}/), 0);
+  t.equal(value(/^steerdns_pool_state\{pool="main",state="degraded"\}/), 1);
+  t.ok(value(/^steerdns_reloads_total\{result="ok"\}/) >= 1, 'the reload above was counted');
+  t.ok(value(/^steerdns_answer_seconds_count\{transport="udp"\}/) >= 1, 'latency observed');
+  t.match(text, /steerdns_geo_cache_hit_ratio/);
+  t.match(text, /steerdns_persistence_pins 0/);
+});
