@@ -7,6 +7,7 @@ import { watch, type FSWatcher } from 'node:fs';
 import { Metrics } from './api/metrics.js';
 import { externalHostnames, loadConfig, type LoadedConfig } from './config/load.js';
 import type { Problem } from './zone/record.js';
+import { applyOverrides, overrideKey, type Override, type Overrides } from './config/overrides.js';
 import type { Snapshot } from './config/snapshot.js';
 import { SnapshotStore } from './config/store.js';
 import { rdataText } from './dns/present.js';
@@ -67,6 +68,13 @@ export interface App {
   readonly loaded: LoadedConfig;
   /** Loads the zones directory again and swaps it in if nothing served now would be lost. */
   reload(reason?: string): Promise<ReloadResult>;
+  /** Runtime overrides from the admin API, kept across reloads until cleared. */
+  readonly overrides: Overrides;
+  /**
+   * Forces a pool (or an origin of it) enabled or disabled, or clears that override
+   * (`enabled` undefined). Returns false when no such pool or origin is configured.
+   */
+  setOverride(pool: string, origin: string | undefined, enabled: boolean | undefined): boolean;
   close(): Promise<void>;
 }
 
@@ -133,7 +141,27 @@ export async function startApp(opts: AppOptions): Promise<App> {
     throw err;
   }
   let current = loaded;
+  let overrides: Map<string, Override> = new Map();
   let queue: Promise<unknown> = Promise.resolve();
+  /** Swaps in `cfg` with the overrides applied: one snapshot, then health for it. */
+  const swapIn = (cfg: LoadedConfig): void => {
+    const lb = applyOverrides(cfg.lb, overrides);
+    hostnames.track(externalHostnames(cfg));
+    store.replace({ ...store.current, zones: cfg.zones, lb });
+    health.update(lb);
+  };
+  const setOverride = (pool: string, origin: string | undefined, enabled: boolean | undefined): boolean => {
+    const p = current.lb.pools.get(pool);
+    if (!p || (origin !== undefined && !p.origins.some((o) => o.name === origin))) return false;
+    const next = new Map(overrides);
+    const key = overrideKey(pool, origin);
+    if (enabled === undefined) next.delete(key);
+    else next.set(key, { pool, origin, enabled });
+    overrides = next;
+    swapIn(current);
+    log.info({ pool, origin, enabled: enabled ?? 'as configured' }, 'runtime override set');
+    return true;
+  };
   const reloadNow = (reason: string): ReloadResult => {
     const next = loadConfig(opts.zonesDir);
     for (const p of next.problems) log[p.severity === 'error' ? 'error' : 'warn']({ file: p.file, line: p.line, reload: true }, p.message);
@@ -145,10 +173,8 @@ export async function startApp(opts: AppOptions): Promise<App> {
       return { ok: false, problems: next.problems, ...counts };
     }
     // One swap for zones and load balancers; health follows with a view for the new pools,
-    // which keeps the state of origins that still exist.
-    hostnames.track(externalHostnames(next));
-    store.replace({ ...store.current, zones: next.zones, lb: next.lb });
-    health.update(next.lb);
+    // which keeps the state of origins that still exist. Overrides stay in force.
+    swapIn(next);
     current = next;
     metrics.reloads.inc({ result: 'ok' });
     log.info({ reason, ...counts, problems: next.problems.length }, 'configuration reloaded');
@@ -173,6 +199,10 @@ export async function startApp(opts: AppOptions): Promise<App> {
       return current;
     },
     reload,
+    get overrides() {
+      return overrides;
+    },
+    setOverride,
     close: async () => {
       clearInterval(stats);
       watcher?.close();

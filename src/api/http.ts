@@ -67,7 +67,7 @@ export function startApi(opts: ApiOptions): Promise<RunningApi> {
       res.end(text);
     };
     const url = new URL(req.url ?? '/', 'http://api.invalid');
-    const route = routes[url.pathname];
+    const route = routes[url.pathname] ?? overrideRoute(app, url.pathname);
     Promise.resolve()
       .then(() => {
         if (!route) throw new HttpError(404, `no such endpoint: ${url.pathname}`);
@@ -108,6 +108,25 @@ export function startApi(opts: ApiOptions): Promise<RunningApi> {
   });
 }
 
+const OVERRIDE_PATH = /^\/v1\/pools\/([^/]+)(?:\/origins\/([^/]+))?\/(enable|disable|clear)$/;
+
+/** POST /v1/pools/{pool}[/origins/{origin}]/enable|disable|clear: admin runtime overrides. */
+function overrideRoute(app: App, path: string): { method: 'POST'; admin: true; handle: Handler } | undefined {
+  const m = OVERRIDE_PATH.exec(path);
+  if (!m) return undefined;
+  const pool = decodeURIComponent(m[1]);
+  const origin = m[2] === undefined ? undefined : decodeURIComponent(m[2]);
+  const enabled = m[3] === 'clear' ? undefined : m[3] === 'enable';
+  return {
+    method: 'POST',
+    admin: true,
+    handle: () => {
+      if (!app.setOverride(pool, origin, enabled)) throw new HttpError(404, origin === undefined ? `no pool named "${pool}"` : `no origin "${origin}" in pool "${pool}"`);
+      return { pool, origin, enabled: enabled ?? null, overrides: [...app.overrides.values()] };
+    },
+  };
+}
+
 /** 401 for a missing or wrong token, 403 when no token is configured at all. */
 function authorize(req: http.IncomingMessage, token: string | undefined): void {
   if (!token) throw new HttpError(403, 'admin calls are disabled: start with --api-token or STEERDNS_API_TOKEN');
@@ -134,6 +153,7 @@ function status(app: App) {
     now: new Date(h.now).toISOString(),
     zones: [...snap.zones.zones].map((z) => ({ name: z.origin.toString(), serial: z.soa.rdatas[0].wire.readUInt32BE(z.soa.rdatas[0].wire.length - 20) })),
     firstHealthRoundDone: h.firstRoundDone,
+    overrides: [...app.overrides.values()],
     loadBalancers: h.loadBalancers.map((lb) => ({ ...lb, since: iso(lb.since) })),
     pools: h.pools.map(({ originStatus, origins: originCount, ...pool }) => ({
       ...pool,

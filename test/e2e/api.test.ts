@@ -140,3 +140,44 @@ t.test('metrics in the Prometheus text format', async (t) => {
   t.match(text, /steerdns_geo_cache_hit_ratio/);
   t.match(text, /steerdns_persistence_pins 0/);
 });
+
+t.test('admin overrides: disable a pool or an origin, kept across reloads until cleared', async (t) => {
+  const port = app.server.addresses[0].port;
+  const post = (path: string, token = 's3cret') => call(path, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+  const answer = async () => (await query(port, 'udp', 'app.example.com', 'A')).answers?.map(dataOf);
+  /** A re-enabled pool or origin is probed again at once (disabled ones are not probed). */
+  const eventually = async (want: unknown[]) => {
+    const t0 = Date.now();
+    let got = await answer();
+    while (JSON.stringify(got) !== JSON.stringify(want) && Date.now() - t0 < 5000) {
+      await new Promise((r) => setTimeout(r, 100));
+      got = await answer();
+    }
+    return got;
+  };
+  t.same(await answer(), ['127.0.0.41']);
+  t.equal((await post('/v1/pools/main/disable', 'wrong!')).status, 401, 'admin only');
+
+  const off = await post('/v1/pools/main/disable');
+  t.equal(off.status, 200);
+  t.same(await answer(), ['192.0.2.99'], 'main disabled: the fallback pool answers');
+  const status = await call('/v1/status');
+  t.same(status.body.overrides, [{ pool: 'main', enabled: false }], 'shown in status');
+
+  writeFileSync(join(dir, 'example.com.zone'), zone('192.0.2.3'));
+  t.equal((await post('/v1/reload')).status, 200);
+  t.same(await answer(), ['192.0.2.99'], 'the override survives a reload');
+
+  t.equal((await post('/v1/pools/main/clear')).status, 200);
+  t.same(await eventually(['127.0.0.41']), ['127.0.0.41'], 'cleared: back to the configuration once probed again');
+
+  t.equal((await post('/v1/pools/main/origins/a/disable')).status, 200);
+  t.same(await answer(), ['192.0.2.99'], 'its only healthy origin disabled: the pool is critical, the fallback answers');
+  t.equal((await post('/v1/pools/main/origins/a/clear')).status, 200);
+  t.same(await eventually(['127.0.0.41']), ['127.0.0.41']);
+
+  const missing = await post('/v1/pools/nope/disable');
+  t.equal(missing.status, 404);
+  t.match(missing.body.error, /no pool named "nope"/);
+  t.equal((await post('/v1/pools/main/origins/nope/enable')).status, 404);
+});
