@@ -119,11 +119,14 @@ export async function startApp(opts: AppOptions): Promise<App> {
     }
     return out;
   };
-  const health = new HealthMonitor({
+  // Metrics read health at scrape time; the monitor, made next, reports each round to them.
+  const metrics = new Metrics({ get health() { return health; }, persistence }, geo.locator);
+  const health: HealthMonitor = new HealthMonitor({
     probe: (target, signal) => probeFor(target.monitor.type)(target, signal),
     targetFor,
     resolveAddresses,
     onChange: (view) => store.setHealth(view),
+    onRound: metrics.probe,
     log,
     concurrency: opts.probeConcurrency,
   });
@@ -131,7 +134,6 @@ export async function startApp(opts: AppOptions): Promise<App> {
   store.setHealth(health.view());
   health.start(loaded.lb);
 
-  const metrics = new Metrics({ health, persistence }, geo.locator);
   let server: RunningServer;
   try {
     server = await startServer({ listen: opts.listen, snapshot: () => store.current, log, tcp: opts.tcp, observe: metrics.observe });

@@ -6,6 +6,8 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { HealthMonitor } from '../health/monitor.js';
 import type { PinTable } from '../lb/persistence.js';
+import type { Monitor } from '../lb/model.js';
+import type { RoundResult } from '../health/state.js';
 import type { ResponseInfo } from '../dns/respond.js';
 import { typeToText } from '../dns/types.js';
 import type { GeoLocator } from '../geo/locator.js';
@@ -29,6 +31,14 @@ export class Metrics {
   private readonly ecs = new Counter({ name: 'steerdns_ecs_queries_total', help: 'Queries carrying an EDNS Client Subnet option', registers: [this.registry] });
   private readonly decisions = new Counter({ name: 'steerdns_steering_decisions_total', help: 'Steering decisions by load balancer and chosen pool ("none" for NODATA)', labelNames: ['load_balancer', 'pool'] as const, registers: [this.registry] });
   private readonly fallbacks = new Counter({ name: 'steerdns_fallback_answers_total', help: 'Decisions answered from the fallback pool', labelNames: ['load_balancer'] as const, registers: [this.registry] });
+  private readonly probes = new Counter({ name: 'steerdns_probes_total', help: 'Health probe rounds by monitor and result ("ok" or the failure reason)', labelNames: ['monitor', 'result'] as const, registers: [this.registry] });
+  private readonly probeRtt = new Histogram({
+    name: 'steerdns_probe_rtt_seconds',
+    help: 'Round-trip time of passing health probe rounds',
+    labelNames: ['monitor'] as const,
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [this.registry],
+  });
   readonly reloads = new Counter({ name: 'steerdns_reloads_total', help: 'Configuration reloads by result', labelNames: ['result'] as const, registers: [this.registry] });
 
   constructor(app: { readonly health: HealthMonitor; readonly persistence: PinTable }, geo: GeoLocator | undefined) {
@@ -76,6 +86,12 @@ export class Metrics {
     // Zero series for the common rcodes, so rates exist before the first error.
     for (const rcode of RCODES) for (const transport of ['udp', 'tcp']) this.queries.inc({ transport, qtype: 'A', rcode }, 0);
   }
+
+  /** The health monitor's per-round observer. */
+  probe = (monitor: Monitor, round: RoundResult): void => {
+    this.probes.inc({ monitor: monitor.name, result: round.ok ? 'ok' : (round.reason ?? 'Other Failure') });
+    if (round.ok) this.probeRtt.observe({ monitor: monitor.name }, round.rttMs / 1000);
+  };
 
   /** The server's per-query observer. */
   observe = (info: ResponseInfo, transport: 'udp' | 'tcp', seconds: number): void => {

@@ -63,6 +63,8 @@ export interface HealthMonitorOptions {
   readonly resolveAddresses: (origin: Origin) => readonly string[] | undefined;
   /** Called with each new view; the previous one stays valid for whoever still holds it. */
   readonly onChange: (view: HealthView) => void;
+  /** Told about every probe round's result (metrics); must not throw. */
+  readonly onRound?: (monitor: Monitor, round: RoundResult) => void;
   readonly log: Logger;
   readonly clock?: Clock;
   /** Probe attempts running at once, over all monitors. */
@@ -507,6 +509,7 @@ export class HealthMonitor {
   // ---- State and publishing ----
 
   private record(c: Check, round: RoundResult): void {
+    this.opts.onRound?.(c.monitor, round);
     const prev = c.state;
     const next = nextTargetState(prev, round, c.monitor);
     c.state = next;

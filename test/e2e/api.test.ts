@@ -137,6 +137,9 @@ t.test('metrics in the Prometheus text format', async (t) => {
   t.equal(value(/^steerdns_pool_state\{pool="main",state="degraded"\}/), 1);
   t.ok(value(/^steerdns_reloads_total\{result="ok"\}/) >= 1, 'the reload above was counted');
   t.ok(value(/^steerdns_answer_seconds_count\{transport="udp"\}/) >= 1, 'latency observed');
+  t.ok(value(/^steerdns_probes_total\{monitor="up",result="ok"\}/) >= 1, 'passing probe rounds counted');
+  t.ok(value(/^steerdns_probes_total\{monitor="up",result="TCP connection failed"\}/) >= 1, 'failures counted by reason');
+  t.ok(value(/^steerdns_probe_rtt_seconds_count\{monitor="up"\}/) >= 1, 'probe RTT observed');
   t.match(text, /steerdns_geo_cache_hit_ratio/);
   t.match(text, /steerdns_persistence_pins 0/);
 });
