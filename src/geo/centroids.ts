@@ -4,6 +4,7 @@
  * proximity when a database gives a country without coordinates; see the comments in the CSV.
  */
 import { readFileSync } from 'node:fs';
+import { csvRows } from './csv.js';
 
 export const CENTROID_TABLE_URL = new URL('./country-centroids.csv', import.meta.url);
 
@@ -23,20 +24,7 @@ const DEGREES = /^-?\d{1,3}(?:\.\d+)?$/;
  */
 export function parseCentroidTable(text: string, file = 'country-centroids.csv'): ReadonlyMap<string, Point> {
   const points = new Map<string, Point>();
-  let sawHeader = false;
-  const lines = text.split(/\r?\n/);
-  for (let i = 0; i < lines.length; i++) {
-    const hash = lines[i].indexOf('#');
-    const line = (hash < 0 ? lines[i] : lines[i].slice(0, hash)).trim();
-    const at = `${file}:${i + 1}`;
-    if (line === '') continue;
-    if (!sawHeader) {
-      if (line.replace(/\s/g, '') !== HEADER) throw new CentroidTableError(`${at}: expected the header "${HEADER}"`);
-      sawHeader = true;
-      continue;
-    }
-    const cols = line.split(',').map((c) => c.trim());
-    if (cols.length !== 3) throw new CentroidTableError(`${at}: expected 3 columns (${HEADER}), got ${cols.length}`);
+  for (const { cols, at } of csvRows(text, file, HEADER, (m) => new CentroidTableError(m))) {
     const [country, lat, lon] = cols;
     if (!/^[A-Z]{2}$/.test(country)) throw new CentroidTableError(`${at}: country "${country}" is not an upper-case ISO 3166-1 alpha-2 code`);
     const latitude = DEGREES.test(lat) ? Number(lat) : NaN;
@@ -46,7 +34,6 @@ export function parseCentroidTable(text: string, file = 'country-centroids.csv')
     if (points.has(country)) throw new CentroidTableError(`${at}: ${country} is listed twice`);
     points.set(country, Object.freeze({ latitude, longitude }));
   }
-  if (!sawHeader) throw new CentroidTableError(`${file}: no header line "${HEADER}"`);
   return points;
 }
 

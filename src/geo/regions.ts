@@ -4,6 +4,7 @@
  * The table is our approximation of Cloudflare's mapping; see the comments in the CSV.
  */
 import { readFileSync } from 'node:fs';
+import { csvRows } from './csv.js';
 import { REGIONS, type Region } from '../lb/model.js';
 
 export const REGION_TABLE_URL = new URL('./country-regions.csv', import.meta.url);
@@ -25,19 +26,7 @@ const REGION_SET: ReadonlySet<string> = new Set(REGIONS);
 export function parseRegionTable(text: string, file = 'country-regions.csv'): RegionTable {
   const regions = new Map<string, Region>();
   const subdivisions: { key: string; country: string; line: number }[] = [];
-  let sawHeader = false;
-  const lines = text.split(/\r?\n/);
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i].trim();
-    const at = `${file}:${i + 1}`;
-    if (line === '' || line.startsWith('#')) continue;
-    if (!sawHeader) {
-      if (line.replace(/\s/g, '') !== HEADER) throw new RegionTableError(`${at}: expected the header "${HEADER}"`);
-      sawHeader = true;
-      continue;
-    }
-    const cols = line.split(',').map((c) => c.trim());
-    if (cols.length !== 3) throw new RegionTableError(`${at}: expected 3 columns (${HEADER}), got ${cols.length}`);
+  for (const { cols, at, line } of csvRows(text, file, HEADER, (m) => new RegionTableError(m))) {
     const [country, sub, region] = cols;
     if (!/^[A-Z]{2}$/.test(country)) throw new RegionTableError(`${at}: country "${country}" is not an upper-case ISO 3166-1 alpha-2 code`);
     if (sub !== '' && !/^[A-Z0-9]{1,3}$/.test(sub)) throw new RegionTableError(`${at}: subdivision "${sub}" is not an ISO 3166-2 code without the country prefix`);
@@ -45,9 +34,8 @@ export function parseRegionTable(text: string, file = 'country-regions.csv'): Re
     const key = sub === '' ? country : `${country}-${sub}`;
     if (regions.has(key)) throw new RegionTableError(`${at}: ${key} is listed twice`);
     regions.set(key, region as Region);
-    if (sub !== '') subdivisions.push({ key, country, line: i + 1 });
+    if (sub !== '') subdivisions.push({ key, country, line });
   }
-  if (!sawHeader) throw new RegionTableError(`${file}: no header line "${HEADER}"`);
   for (const s of subdivisions) {
     if (!regions.has(s.country)) throw new RegionTableError(`${file}:${s.line}: ${s.key} needs a row for its country ${s.country}`);
   }
