@@ -37,7 +37,9 @@ defaults: --zones ./zones  --listen 127.0.0.1:5300  --log-level info  --log-form
           --asn-db: none (resolver_network persistence masks the resolver's address)
           --persistence-max-entries 100000  --api 127.0.0.1:8053
           --api-token: $STEERDNS_API_TOKEN (without a token, admin calls are refused)
-SIGHUP, and (without --no-watch) any change in the zones directory, reloads the configuration.`;
+SIGHUP, and (without --no-watch) any change in the zones directory, reloads the configuration.
+SIGTERM and SIGINT stop accepting, answer the TCP queries already received (for at most 5 s),
+then exit 0; a second signal stops at once.`;
 
 function positiveNumber(flag: string, value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback;
@@ -153,9 +155,13 @@ async function main(argv: string[]): Promise<number> {
       throw err;
     }
   }
+  // `once`: while draining, a second signal has its default effect and ends the process at once.
   const stop = (signal: string) => {
     log.info({ signal }, 'shutting down');
-    Promise.all([api?.close(), app.close()]).then(() => process.exit(0), () => process.exit(1));
+    Promise.all([api?.close(), app.close()]).then(() => {
+      log.info('stopped');
+      process.exit(0);
+    }, () => process.exit(1));
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);

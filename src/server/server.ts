@@ -1,8 +1,10 @@
 /**
  * Starts the UDP and TCP listeners for every listen address and stops them. Each address
  * serves both transports on the same port; with port 0 the TCP port chosen by the system is
- * reused for UDP, so tests can run on ephemeral ports.
+ * reused for UDP, so tests can run on ephemeral ports. Closing stops accepting at once and
+ * drains TCP connections: queries already received get their answers.
  */
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type dgram from 'node:dgram';
 import type net from 'node:net';
 import type { Logger } from '../log.js';
@@ -29,6 +31,10 @@ export interface ServerOptions {
 export interface RunningServer {
   /** The addresses actually bound (ports resolved when 0 was asked). */
   readonly addresses: readonly ListenAddress[];
+  /**
+   * Stops listening (UDP and TCP), then ends each TCP connection once the queries it has
+   * received are answered; connections still busy after `shutdownGraceMs` are destroyed.
+   */
   close(): Promise<void>;
 }
 
@@ -40,10 +46,12 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const tcp: net.Server[] = [];
   const addresses: ListenAddress[] = [];
   const close = async () => {
+    // Finish this turn of the event loop first: queries and connections that arrived
+    // together with the signal are served, not cut off.
+    await nextTurn();
     for (const s of udp) s.close();
-    const closing = tcp.map((s) => new Promise<void>((r) => s.close(() => r())));
-    table.destroyAll(); // server.close() waits for open connections
-    await Promise.all(closing);
+    const closing = tcp.map((s) => new Promise<void>((r) => s.close(() => r()))); // resolves once connections are gone
+    await Promise.all([table.drainAll(tcpOpts.shutdownGraceMs), ...closing]);
   };
   try {
     for (const { host, port } of opts.listen) {

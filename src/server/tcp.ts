@@ -2,7 +2,8 @@
  * TCP transport (RFC 7766, RFC 1035 §4.2.2): 2-byte length framing, several and pipelined
  * queries per connection answered in order, an idle timeout, and a cap on connections where
  * the connection idle longest is closed to make room, so a crowd of silent or half-sent
- * connections never locks out a new client.
+ * connections never locks out a new client. On shutdown, connections are drained: queries
+ * already received are answered, then each connection is ended.
  */
 import net from 'node:net';
 import type { Logger } from '../log.js';
@@ -13,26 +14,37 @@ export interface TcpOptions {
   readonly idleTimeoutMs: number;
   /** Concurrent connections across all TCP listeners. */
   readonly maxConnections: number;
+  /** On shutdown, connections still busy after this long are destroyed. */
+  readonly shutdownGraceMs: number;
 }
 
-export const DEFAULT_TCP_OPTIONS: TcpOptions = { idleTimeoutMs: 10_000, maxConnections: 1000 };
+export const DEFAULT_TCP_OPTIONS: TcpOptions = { idleTimeoutMs: 10_000, maxConnections: 1000, shutdownGraceMs: 5000 };
+
+/** Ends a connection once the queries it has received are answered and flushed. */
+type Drain = () => void;
 
 /** Connections shared by all TCP listeners; insertion order is least recently active first. */
 export class ConnectionTable {
-  private readonly active = new Map<net.Socket, true>();
+  private readonly active = new Map<net.Socket, Drain>();
+  private draining = false;
   constructor(private readonly max: number) {}
 
-  add(socket: net.Socket): void {
+  add(socket: net.Socket, drain: Drain): void {
+    if (this.draining) {
+      socket.destroy(); // accepted just before the listener closed
+      return;
+    }
     while (this.active.size >= this.max) {
       const oldest = this.active.keys().next().value as net.Socket;
       this.active.delete(oldest);
       oldest.destroy();
     }
-    this.active.set(socket, true);
+    this.active.set(socket, drain);
   }
 
   touch(socket: net.Socket): void {
-    if (this.active.delete(socket)) this.active.set(socket, true);
+    const drain = this.active.get(socket);
+    if (drain && this.active.delete(socket)) this.active.set(socket, drain);
   }
 
   remove(socket: net.Socket): void {
@@ -46,6 +58,20 @@ export class ConnectionTable {
   destroyAll(): void {
     for (const s of this.active.keys()) s.destroy();
     this.active.clear();
+  }
+
+  /**
+   * Drains every connection and resolves when all are closed; those still open after
+   * `graceMs` (a client that does not read its answers) are destroyed.
+   */
+  async drainAll(graceMs: number): Promise<void> {
+    this.draining = true;
+    if (this.active.size === 0) return;
+    const closed = [...this.active.keys()].map((s) => new Promise<void>((r) => s.once('close', () => r())));
+    for (const drain of this.active.values()) drain();
+    const deadline = setTimeout(() => this.destroyAll(), graceMs);
+    await Promise.all(closed);
+    clearTimeout(deadline);
   }
 }
 
@@ -67,7 +93,21 @@ export function listenTcp(host: string, port: number, handle: QueryHandler, log:
  * query is processed (unread input stays in the socket and TCP pushes back on the client).
  */
 function serveConnection(socket: net.Socket, handle: QueryHandler, opts: TcpOptions, table: ConnectionTable): void {
-  table.add(socket);
+  let draining = false;
+  /**
+   * While draining, ends the connection when nothing is left to answer. Checked only after the
+   * event loop has polled for input once more, so queries waiting in the kernel (reading was
+   * paused by back-pressure) are answered first; end() then flushes the answers before the FIN.
+   */
+  const endIfDone = (): void => {
+    setImmediate(() => setImmediate(() => {
+      if (!socket.isPaused() && !socket.writableEnded && !socket.destroyed) socket.end(() => socket.destroy());
+    }));
+  };
+  table.add(socket, () => {
+    draining = true;
+    if (!socket.isPaused()) endIfDone(); // a paused connection gets here when its answers drain
+  });
   const client = { transport: 'tcp' as const, address: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 };
   let pending: Buffer = Buffer.alloc(0);
   let idle = setTimeout(() => socket.destroy(), opts.idleTimeoutMs);
@@ -110,9 +150,11 @@ function serveConnection(socket: net.Socket, handle: QueryHandler, opts: TcpOpti
       }
     }
     pending = off === 0 ? pending : Buffer.from(pending.subarray(off)); // do not pin a large chunk
+    if (draining) endIfDone();
   };
 
   socket.on('data', (chunk: Buffer) => {
+    if (socket.writableEnded) return; // drained: an answer could not be sent any more
     pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
     if (socket.isPaused()) return; // a drain is awaited; answerPending() resumes from `pending`
     answerPending();

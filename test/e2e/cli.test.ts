@@ -1,14 +1,15 @@
 /**
  * The command line as users run it: the compiled `dist/cli.js` (built by `npm test`), `check`
- * output and exit status, and `serve` answering over UDP and TCP until SIGTERM.
+ * output and exit status, `serve` answering over UDP and TCP until SIGTERM, and the drain of
+ * TCP connections on SIGTERM.
  */
 import t from 'tap';
-import { spawn, spawnSync } from 'node:child_process';
+import net from 'node:net';
+import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { createInterface } from 'node:readline';
-import { query } from '../helpers/client.js';
+import { buildQuery, decode, query } from '../helpers/client.js';
+import { CLI, startCli } from '../helpers/cli.js';
 
-const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
 const E2E = fileURLToPath(new URL('../fixtures/e2e/', import.meta.url));
 const DEMO = fileURLToPath(new URL('../../zones/', import.meta.url));
 
@@ -33,27 +34,80 @@ t.test('bad flags exit with status 2 and the usage', async (t) => {
 });
 
 t.test('serve answers over UDP and TCP and stops on SIGTERM', async (t) => {
-  const child = spawn(process.execPath, [CLI, 'serve', '--zones', DEMO, '--listen', '127.0.0.1:0', '--api', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-  const lines = createInterface({ input: child.stdout! });
-  const port = await new Promise<number>((resolve, reject) => {
-    lines.on('line', (l) => {
-      const j = JSON.parse(l) as { msg: string; port?: number };
-      if (j.msg === 'listening on UDP and TCP' && j.port) resolve(j.port);
-    });
-    child.once('exit', () => reject(new Error('server exited before listening')));
-  });
+  const { child, port, exited } = await startCli(DEMO);
   for (const transport of ['udp', 'tcp'] as const) {
     const r = await query(port, transport, 'example.com', 'SOA');
     t.equal(r.rcode, 'NOERROR', transport);
     t.equal(r.answers?.[0].type, 'SOA');
   }
-  const code = await new Promise<number | null>((resolve) => {
-    child.once('exit', (c) => resolve(c));
-    child.kill('SIGTERM');
+  child.kill('SIGTERM');
+  t.equal(await exited, 0, 'clean exit on SIGTERM');
+});
+
+/** Splits a TCP byte stream into DNS messages (2-byte length prefix, RFC 1035 §4.2.2). */
+function unframe(stream: Buffer): Buffer[] {
+  const out: Buffer[] = [];
+  for (let off = 0; off + 2 <= stream.length && off + 2 + stream.readUInt16BE(off) <= stream.length; off += 2 + stream.readUInt16BE(off)) {
+    out.push(stream.subarray(off + 2, off + 2 + stream.readUInt16BE(off)));
+  }
+  return out;
+}
+
+function frame(msgs: Buffer[]): Buffer {
+  return Buffer.concat(msgs.flatMap((m) => [Buffer.from([m.length >> 8, m.length & 0xff]), m]));
+}
+
+/** Everything the server sends on `socket` until it ends the connection. */
+function readAll(socket: net.Socket): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  socket.on('data', (c: Buffer) => chunks.push(c));
+  return new Promise((resolve, reject) => {
+    socket.once('end', () => resolve(Buffer.concat(chunks)));
+    socket.once('error', reject);
   });
-  clearTimeout(killer);
-  t.equal(code, 0, 'clean exit on SIGTERM');
+}
+
+async function connect(port: number): Promise<net.Socket> {
+  const s = net.connect({ port, host: '127.0.0.1' });
+  await new Promise((resolve, reject) => s.once('connect', resolve).once('error', reject));
+  return s;
+}
+
+t.test('SIGTERM: pipelined TCP queries already sent are all answered, new connections are refused, exit 0', async (t) => {
+  const { child, port, logged, exited } = await startCli(E2E);
+  // A slow reader: 2000 queries with ~10 KB answers (20 MB), read only after the signal, so
+  // the server is still draining it while the next connection is tried.
+  const slow = await connect(port);
+  const slowAll = readAll(slow);
+  const firstAnswer = new Promise((r) => slow.once('data', r));
+  slow.write(frame(Array.from({ length: 2000 }, (_, id) => buildQuery('huge.example.com', 'TXT', { id }))));
+  await firstAnswer;
+  slow.pause();
+
+  // A client that pipelines a few queries and has the server signalled right after.
+  const quick = await connect(port);
+  const quickAll = readAll(quick);
+  const names = ['www.example.com', 'mail.example.com', 'nope.example.com', 'big.example.com', 'example.com'];
+  quick.write(frame(names.map((n, id) => buildQuery(n, n.startsWith('big') ? 'TXT' : 'A', { id }))), () => child.kill('SIGTERM'));
+
+  await logged('shutting down');
+  const quickReplies = unframe(await quickAll).map(decode);
+  t.same(quickReplies.map((r) => r.id), [0, 1, 2, 3, 4], 'every pipelined query answered, in order, then the connection ended');
+  t.same(quickReplies.map((r) => r.rcode), ['NOERROR', 'NOERROR', 'NXDOMAIN', 'NOERROR', 'NOERROR']);
+
+  const refused = await new Promise<string>((resolve) => {
+    const s = net.connect({ port, host: '127.0.0.1' });
+    s.once('connect', () => resolve('connected'));
+    s.once('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message));
+  });
+  t.equal(refused, 'ECONNREFUSED', 'a new TCP connection is refused once draining');
+  t.equal(child.exitCode, null, 'still running: the slow reader is not done');
+
+  slow.resume();
+  const slowReplies = unframe(await slowAll).map(decode);
+  t.equal(slowReplies.length, 2000, 'the slow reader gets every answer');
+  t.ok(slowReplies.every((r, i) => r.id === i && r.rcode === 'NOERROR' && r.answers?.length), 'in order, complete');
+  t.equal(await exited, 0, 'exit 0 once drained');
 });
 
 t.test('explain shows the decision and the records for a load-balanced name', async (t) => {
