@@ -10,6 +10,7 @@ import type { Problem } from './zone/record.js';
 import { applyOverrides, overrideKey, type Override, type Overrides } from './config/overrides.js';
 import type { Snapshot } from './config/snapshot.js';
 import { SnapshotStore } from './config/store.js';
+import { AnswerCache, DEFAULT_ANSWER_CACHE_SIZE } from './dns/answer-cache.js';
 import { rdataText } from './dns/present.js';
 import { T } from './dns/types.js';
 import { HealthMonitor } from './health/monitor.js';
@@ -42,6 +43,8 @@ export interface AppOptions {
   readonly asnDatabase?: string;
   /** Pins kept for DNS persistence (default 100,000). */
   readonly persistenceMaxEntries?: number;
+  /** Entries per generation of the answer cache (default 10,000); 0 turns it off. */
+  readonly answerCacheSize?: number;
   /** Clock of the pin table in milliseconds (tests). */
   readonly now?: () => number;
   /** Reload when files in the zones directory change, after this quiet time (ms); 0 = do not watch. */
@@ -120,7 +123,9 @@ export async function startApp(opts: AppOptions): Promise<App> {
     return out;
   };
   // Metrics read health at scrape time; the monitor, made next, reports each round to them.
-  const metrics = new Metrics({ get health() { return health; }, persistence }, geo.locator);
+  const cacheSize = opts.answerCacheSize ?? DEFAULT_ANSWER_CACHE_SIZE;
+  const answerCache = cacheSize > 0 ? new AnswerCache(cacheSize) : undefined;
+  const metrics = new Metrics({ get health() { return health; }, persistence, answerCache }, geo.locator);
   const health: HealthMonitor = new HealthMonitor({
     probe: (target, signal) => probeFor(target.monitor.type)(target, signal),
     targetFor,
@@ -136,7 +141,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
 
   let server: RunningServer;
   try {
-    server = await startServer({ listen: opts.listen, snapshot: () => store.current, log, tcp: opts.tcp, observe: metrics.observe });
+    server = await startServer({ listen: opts.listen, snapshot: () => store.current, log, tcp: opts.tcp, observe: metrics.observe, answerCache });
   } catch (err) {
     health.stop();
     hostnames.stop();

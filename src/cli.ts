@@ -22,7 +22,7 @@ import { PinTable } from './lb/persistence.js';
 const USAGE = `usage:
   steerdns serve [--zones DIR] [--listen HOST:PORT]... [--log-level LEVEL] [--log-format json|pretty]
                  [--tcp-idle-timeout SECONDS] [--tcp-max-connections N] [--resolver HOST:PORT]...
-                 [--asn-db FILE.mmdb] [--persistence-max-entries N] [--no-watch]
+                 [--asn-db FILE.mmdb] [--persistence-max-entries N] [--answer-cache-size N] [--no-watch]
                  [--api HOST:PORT|off] [--api-token TOKEN] [POP FLAGS] [GEO FLAGS]
   steerdns check [--zones DIR] [GEO FLAGS]
   steerdns explain NAME [TYPE] [--client IP] [--ecs ADDRESS/PREFIX] [--zones DIR] [POP FLAGS] [GEO FLAGS]
@@ -35,7 +35,7 @@ GEO FLAGS (locating clients):     --geoip FILE.mmdb (repeatable; default: the sh
 defaults: --zones ./zones  --listen 127.0.0.1:5300  --log-level info  --log-format json
           --tcp-idle-timeout 10  --tcp-max-connections 1000  --resolver: the system's
           --asn-db: none (resolver_network persistence masks the resolver's address)
-          --persistence-max-entries 100000  --api 127.0.0.1:8053
+          --persistence-max-entries 100000  --answer-cache-size 10000 (0: off)  --api 127.0.0.1:8053
           --api-token: $STEERDNS_API_TOKEN (without a token, admin calls are refused)
 SIGHUP, and (without --no-watch) any change in the zones directory, reloads the configuration.
 SIGTERM and SIGINT stop accepting, answer the TCP queries already received (for at most 5 s),
@@ -69,6 +69,7 @@ async function main(argv: string[]): Promise<number> {
       'geo-cache-size': { type: 'string' },
       'asn-db': { type: 'string' },
       'persistence-max-entries': { type: 'string' },
+      'answer-cache-size': { type: 'string' },
       client: { type: 'string' },
       ecs: { type: 'string' },
       'no-watch': { type: 'boolean' },
@@ -142,8 +143,11 @@ async function main(argv: string[]): Promise<number> {
   const maxPins = values['persistence-max-entries'];
   if (maxPins !== undefined && !/^[1-9][0-9]*$/.test(maxPins)) throw new UsageError(`--persistence-max-entries "${maxPins}": expected a positive integer`);
   const persistenceMaxEntries = maxPins === undefined ? undefined : Number(maxPins);
+  const cacheSize = values['answer-cache-size'];
+  if (cacheSize !== undefined && !/^[0-9]+$/.test(cacheSize)) throw new UsageError(`--answer-cache-size "${cacheSize}": expected a whole number (0 turns the cache off)`);
+  const answerCacheSize = cacheSize === undefined ? undefined : Number(cacheSize);
   const watchDebounceMs = values['no-watch'] ? 0 : 1000;
-  const app = await startApp({ zonesDir, listen, log, pop: location, tcp, resolvers, geo: geoOptions(), asnDatabase: values['asn-db'], persistenceMaxEntries, watchDebounceMs });
+  const app = await startApp({ zonesDir, listen, log, pop: location, tcp, resolvers, geo: geoOptions(), asnDatabase: values['asn-db'], persistenceMaxEntries, answerCacheSize, watchDebounceMs });
   process.on('SIGHUP', () => void app.reload('SIGHUP').catch((err) => log.error({ err }, 'reload failed')));
   const apiAddress = values.api === 'off' ? undefined : parseListen(values.api!);
   let api: RunningApi | undefined;

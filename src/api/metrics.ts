@@ -3,34 +3,21 @@
  * gauges read at scrape time from health, the geolocation cache and the persistence table, so
  * the query path does no more than a few counter increments.
  */
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, type Metric } from 'prom-client';
 import type { HealthMonitor } from '../health/monitor.js';
 import type { PinTable } from '../lb/persistence.js';
 import type { Monitor } from '../lb/model.js';
 import type { RoundResult } from '../health/state.js';
 import type { ResponseInfo } from '../dns/respond.js';
-import { typeToText } from '../dns/types.js';
 import type { GeoLocator } from '../geo/locator.js';
+import type { AnswerCache } from '../dns/answer-cache.js';
+import { ANSWER_BUCKETS, COMMON_RCODES, QueryTally, TRANSPORTS, type Transport } from './query-tally.js';
 
-/** Query types with their own label; everything else is "other", to bound cardinality. */
-const QTYPES = new Set(['A', 'AAAA', 'CNAME', 'MX', 'NS', 'SOA', 'SRV', 'TXT', 'PTR', 'CAA', 'DS', 'ANY', 'HTTPS', 'SVCB']);
-const RCODES = ['NOERROR', 'FORMERR', 'SERVFAIL', 'NXDOMAIN', 'NOTIMP', 'REFUSED'];
 
 export class Metrics {
   readonly registry = new Registry();
-  private readonly queries = new Counter({ name: 'steerdns_queries_total', help: 'Queries answered, by transport, query type and rcode', labelNames: ['transport', 'qtype', 'rcode'] as const, registers: [this.registry] });
-  private readonly dropped = new Counter({ name: 'steerdns_queries_dropped_total', help: 'Messages dropped without an answer (not a query, too short)', labelNames: ['transport'] as const, registers: [this.registry] });
-  private readonly latency = new Histogram({
-    name: 'steerdns_answer_seconds',
-    help: 'Time from a query decoded to its answer encoded',
-    labelNames: ['transport'] as const,
-    buckets: [0.00001, 0.00002, 0.00005, 0.0001, 0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01],
-    registers: [this.registry],
-  });
-  private readonly truncated = new Counter({ name: 'steerdns_responses_truncated_total', help: 'UDP responses sent with TC set', registers: [this.registry] });
-  private readonly ecs = new Counter({ name: 'steerdns_ecs_queries_total', help: 'Queries carrying an EDNS Client Subnet option', registers: [this.registry] });
-  private readonly decisions = new Counter({ name: 'steerdns_steering_decisions_total', help: 'Steering decisions by load balancer and chosen pool ("none" for NODATA)', labelNames: ['load_balancer', 'pool'] as const, registers: [this.registry] });
-  private readonly fallbacks = new Counter({ name: 'steerdns_fallback_answers_total', help: 'Decisions answered from the fallback pool', labelNames: ['load_balancer'] as const, registers: [this.registry] });
+  /** What the query path counts; read into the metrics below at scrape time. */
+  readonly tally = new QueryTally();
   private readonly probes = new Counter({ name: 'steerdns_probes_total', help: 'Health probe rounds by monitor and result ("ok" or the failure reason)', labelNames: ['monitor', 'result'] as const, registers: [this.registry] });
   private readonly probeRtt = new Histogram({
     name: 'steerdns_probe_rtt_seconds',
@@ -41,7 +28,7 @@ export class Metrics {
   });
   readonly reloads = new Counter({ name: 'steerdns_reloads_total', help: 'Configuration reloads by result', labelNames: ['result'] as const, registers: [this.registry] });
 
-  constructor(app: { readonly health: HealthMonitor; readonly persistence: PinTable }, geo: GeoLocator | undefined) {
+  constructor(app: { readonly health: HealthMonitor; readonly persistence: PinTable; readonly answerCache?: AnswerCache }, geo: GeoLocator | undefined) {
     const registers = [this.registry];
     new Gauge({
       name: 'steerdns_origin_healthy', help: 'Origin health: 1 healthy, 0 unhealthy or no result yet (monitored origins only)', labelNames: ['pool', 'origin'] as const, registers,
@@ -83,8 +70,77 @@ export class Metrics {
         this.set(s && s.hits + s.misses > 0 ? s.hits / (s.hits + s.misses) : 0);
       },
     });
-    // Zero series for the common rcodes, so rates exist before the first error.
-    for (const rcode of RCODES) for (const transport of ['udp', 'tcp']) this.queries.inc({ transport, qtype: 'A', rcode }, 0);
+    this.registerQueryMetrics(app.answerCache);
+  }
+
+  private registerQueryMetrics(cache: AnswerCache | undefined): void {
+    const registers = [this.registry];
+    const tally = this.tally;
+    new Counter({
+      name: 'steerdns_queries_total', help: 'Queries answered, by transport, query type and rcode', labelNames: ['transport', 'qtype', 'rcode'] as const, registers,
+      collect() {
+        this.reset();
+        // Zero series for the common rcodes, so rates exist before the first error.
+        for (const rcode of COMMON_RCODES) for (const transport of TRANSPORTS) this.inc({ transport, qtype: 'A', rcode }, 0);
+        for (const { labels, count } of tally.queryCounts()) this.inc({ ...labels }, count);
+      },
+    });
+    new Counter({
+      name: 'steerdns_queries_dropped_total', help: 'Messages dropped without an answer (not a query, too short)', labelNames: ['transport'] as const, registers,
+      collect() {
+        this.reset();
+        for (const transport of TRANSPORTS) this.inc({ transport }, tally.dropped[transport]);
+      },
+    });
+    this.registry.registerMetric(answerTimeHistogram(tally));
+    new Counter({
+      name: 'steerdns_responses_truncated_total', help: 'UDP responses sent with TC set', registers,
+      collect() {
+        this.reset();
+        this.inc(tally.truncated);
+      },
+    });
+    new Counter({
+      name: 'steerdns_ecs_queries_total', help: 'Queries carrying an EDNS Client Subnet option', registers,
+      collect() {
+        this.reset();
+        this.inc(tally.ecs);
+      },
+    });
+    new Counter({
+      name: 'steerdns_steering_decisions_total', help: 'Steering decisions by load balancer and chosen pool ("none" for NODATA)', labelNames: ['load_balancer', 'pool'] as const, registers,
+      collect() {
+        this.reset();
+        for (const [lb, d] of tally.decisions) for (const [pool, n] of d.pools) this.inc({ load_balancer: lb.name.toString(), pool }, n);
+      },
+    });
+    new Counter({
+      name: 'steerdns_fallback_answers_total', help: 'Decisions answered from the fallback pool', labelNames: ['load_balancer'] as const, registers,
+      collect() {
+        this.reset();
+        for (const [lb, d] of tally.decisions) if (d.fallbacks > 0) this.inc({ load_balancer: lb.name.toString() }, d.fallbacks);
+      },
+    });
+    new Counter({
+      name: 'steerdns_answer_cache_hits_total', help: 'UDP queries answered from the answer cache', registers,
+      collect() {
+        this.reset();
+        this.inc(cache?.hits ?? 0);
+      },
+    });
+    new Counter({
+      name: 'steerdns_answer_cache_misses_total', help: 'UDP queries looked up in the answer cache and resolved', registers,
+      collect() {
+        this.reset();
+        this.inc(cache?.misses ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'steerdns_answer_cache_entries', help: 'Answers held in the answer cache', registers,
+      collect() {
+        this.set(cache?.size ?? 0);
+      },
+    });
   }
 
   /** The health monitor's per-round observer. */
@@ -93,27 +149,47 @@ export class Metrics {
     if (round.ok) this.probeRtt.observe({ monitor: monitor.name }, round.rttMs / 1000);
   };
 
-  /** The server's per-query observer. */
-  observe = (info: ResponseInfo, transport: 'udp' | 'tcp', seconds: number): void => {
+  /** The server's per-query observer: plain counting, no labels hashed. */
+  observe = (info: ResponseInfo, transport: Transport, seconds: number): void => {
+    const tally = this.tally;
     if (!info.response) {
-      this.dropped.inc({ transport });
+      tally.dropped[transport]++;
       return;
     }
-    const type = info.question ? typeToText(info.question.qtype) : 'none';
-    const rcode = info.rcode === undefined ? 'none' : (RCODES[info.rcode] ?? (info.rcode === 16 ? 'BADVERS' : String(info.rcode)));
-    this.queries.inc({ transport, qtype: QTYPES.has(type) ? type : 'other', rcode });
-    this.latency.observe({ transport }, seconds);
-    if (info.truncated) this.truncated.inc();
-    if (info.ecs) this.ecs.inc();
-    if (info.decisions) {
-      for (const [lb, d] of info.decisions) {
-        this.decisions.inc({ load_balancer: lb.name.toString(), pool: d.pool?.name ?? 'none' });
-        if (d.fallback) this.fallbacks.inc({ load_balancer: lb.name.toString() });
-      }
-    }
+    tally.query(transport, info.question?.qtype, info.rcode ?? 0);
+    tally.answerTimes[transport].add(seconds);
+    if (info.truncated) tally.truncated++;
+    if (info.ecs) tally.ecs++;
+    if (info.decisions) for (const [lb, d] of info.decisions) tally.decision(lb, d.pool?.name ?? 'none', d.fallback);
   };
 
   text(): Promise<string> {
     return this.registry.metrics();
   }
+}
+
+/**
+ * steerdns_answer_seconds as a registry entry that reads the tally's buckets when scraped
+ * (prom-client's Histogram can only be fed one observation at a time).
+ */
+function answerTimeHistogram(tally: QueryTally): Metric {
+  const name = 'steerdns_answer_seconds';
+  const help = 'Time from a query received to its answer encoded';
+  const get = async () => {
+    const values: { labels: Record<string, string | number>; value: number; metricName: string }[] = [];
+    for (const transport of TRANSPORTS) {
+      const t = tally.answerTimes[transport];
+      let cumulative = 0;
+      ANSWER_BUCKETS.forEach((le, i) => {
+        cumulative += t.counts[i];
+        values.push({ labels: { transport, le }, value: cumulative, metricName: `${name}_bucket` });
+      });
+      values.push({ labels: { transport, le: '+Inf' }, value: t.count, metricName: `${name}_bucket` });
+      values.push({ labels: { transport }, value: t.sum, metricName: `${name}_sum` });
+      values.push({ labels: { transport }, value: t.count, metricName: `${name}_count` });
+    }
+    return { name, help, type: 'histogram', aggregator: 'sum', values };
+  };
+  // The registry only calls get(); prom-client's Metric type names its own classes, hence the cast.
+  return { name, help, type: 'histogram', aggregator: 'sum', get, reset: () => undefined } as unknown as Metric;
 }

@@ -24,30 +24,64 @@ export interface LocatedClient {
  * resolver's address).
  */
 export function locateClient(snap: Snapshot, ecs: ClientSubnet | undefined, resolverAddress: string): LocatedClient {
-  const useEcs = ecs !== undefined && ecs.sourcePrefix > 0;
-  let ecsHit: { readonly location: Location; readonly prefixLength: number } | undefined | null = null;
-  let resolverHit: { readonly location: Location } | undefined | null = null;
-  const geo = snap.geo;
-  const client: ClientInfo = {
-    pop: snap.pop,
-    hashKey: useEcs ? `${ecs.address}/${ecs.sourcePrefix}` : resolverAddress,
-    resolverAddress,
-    subnet: useEcs ? { address: ecs.address, prefix: ecs.sourcePrefix } : undefined,
-    get ecs() {
-      if (ecsHit === null) ecsHit = useEcs && geo ? geo.lookup(ecs.address) : undefined;
-      return ecsHit?.location;
-    },
-    get resolver() {
-      if (resolverHit === null) resolverHit = geo ? geo.lookup(resolverAddress) : undefined;
-      return resolverHit?.location;
-    },
-  };
-  const ecsPrefix = (): number | undefined => {
-    if (!ecsHit || !ecs) return undefined;
+  return new Located(snap, ecs, resolverAddress);
+}
+
+type Hit = { readonly location: Location; readonly prefixLength: number };
+
+/** One object per query, with lazily filled fields (a class: object literals with getters are slow to make). */
+class Located implements LocatedClient, ClientInfo {
+  readonly pop: Location;
+  readonly resolverAddress: string;
+  readonly hashedOnEcs: boolean;
+  private ecsHit: Hit | undefined | null = null;
+  private resolverHit: Hit | undefined | null = null;
+  private key: string | undefined;
+
+  constructor(
+    private readonly snap: Snapshot,
+    private readonly subnetOption: ClientSubnet | undefined,
+    resolverAddress: string,
+  ) {
+    this.pop = snap.pop;
+    this.resolverAddress = resolverAddress;
+    this.hashedOnEcs = subnetOption !== undefined && subnetOption.sourcePrefix > 0;
+  }
+
+  get client(): ClientInfo {
+    return this;
+  }
+
+  get hashKey(): string {
+    if (this.key === undefined) this.key = this.hashedOnEcs ? `${this.subnetOption!.address}/${this.subnetOption!.sourcePrefix}` : this.resolverAddress;
+    return this.key;
+  }
+
+  get subnet(): { readonly address: string; readonly prefix: number } | undefined {
+    return this.hashedOnEcs ? { address: this.subnetOption!.address, prefix: this.subnetOption!.sourcePrefix } : undefined;
+  }
+
+  get ecs(): Location | undefined {
+    if (this.ecsHit === null) this.ecsHit = this.hashedOnEcs && this.snap.geo ? this.snap.geo.lookup(this.subnetOption!.address) : undefined;
+    return this.ecsHit?.location;
+  }
+
+  get resolver(): Location | undefined {
+    if (this.resolverHit === null) this.resolverHit = this.snap.geo ? this.snap.geo.lookup(this.resolverAddress) : undefined;
+    return this.resolverHit?.location;
+  }
+
+  ecsPrefix(): number | undefined {
+    const hit = this.ecsHit;
+    if (!hit || !this.subnetOption) return undefined;
     // gdnsd-style: the widest network with the same location, so caches can share the answer.
-    return geo?.widestPrefix ? geo.widestPrefix(ecs.address, ecsHit) : ecsHit.prefixLength;
-  };
-  return { client, ecsPrefix, ecsUnlocated: () => useEcs && ecsHit === undefined, hashedOnEcs: useEcs };
+    const geo = this.snap.geo;
+    return geo?.widestPrefix ? geo.widestPrefix(this.subnetOption.address, hit) : hit.prefixLength;
+  }
+
+  ecsUnlocated(): boolean {
+    return this.hashedOnEcs && this.ecsHit === undefined;
+  }
 }
 
 /**

@@ -39,9 +39,7 @@ export function parseEcs(data: Buffer): ClientSubnet {
   if (octets > 0 && sourcePrefix % 8 !== 0 && (addr[octets - 1] & (0xff >> (sourcePrefix % 8))) !== 0) {
     throw new EcsError(`ECS address has bits set beyond the source prefix ${sourcePrefix}`);
   }
-  const full = Buffer.alloc(bits / 8);
-  addr.copy(full);
-  return { family, sourcePrefix, address: addressText(full), data };
+  return { family, sourcePrefix, address: addressText(addr, family === FAMILY_IPV4 ? 4 : 16), data };
 }
 
 /** The response's option (code, length, data) with our SCOPE PREFIX-LENGTH (RFC 7871 §7.2.1). */
@@ -54,9 +52,11 @@ export function ecsOption(ecs: ClientSubnet, scope: number): Buffer {
   return out;
 }
 
-function addressText(b: Buffer): string {
-  if (b.length === 4) return `${b[0]}.${b[1]}.${b[2]}.${b[3]}`;
-  const groups: string[] = [];
-  for (let i = 0; i < 16; i += 2) groups.push(b.readUInt16BE(i).toString(16));
-  return groups.join(':');
+/** The address as text, octets the option leaves out being zero (no copy made). */
+function addressText(b: Buffer, octets: 4 | 16): string {
+  const at = (i: number) => (i < b.length ? b[i] : 0);
+  if (octets === 4) return `${at(0)}.${at(1)}.${at(2)}.${at(3)}`;
+  let text = '';
+  for (let i = 0; i < 16; i += 2) text += (i ? ':' : '') + ((at(i) << 8) | at(i + 1)).toString(16);
+  return text;
 }

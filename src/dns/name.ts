@@ -14,17 +14,29 @@ export const MAX_NAME_WIRE = 255;
 export class NameError extends Error {}
 
 export class Name {
-  /** Labels from the leftmost; the root is the empty list. */
-  readonly labels: readonly Buffer[];
   /** Lower-case presentation form, fully qualified: "www.example.com.", root ".". */
   readonly key: string;
   /** Uncompressed wire form with original case. */
   readonly wire: Buffer;
+  /** Number of labels; 0 for the root. */
+  readonly labelCount: number;
+  private labelList: readonly Buffer[] | undefined;
 
-  private constructor(labels: Buffer[], key: string, wire: Buffer) {
-    this.labels = labels;
-    this.key = key;
+  private constructor(wire: Buffer, key: string, labelCount: number, labels?: readonly Buffer[]) {
     this.wire = wire;
+    this.key = key;
+    this.labelCount = labelCount;
+    this.labelList = labels;
+  }
+
+  /** Labels from the leftmost, as views of `wire`; the root has none. */
+  get labels(): readonly Buffer[] {
+    if (this.labelList === undefined) {
+      const out: Buffer[] = [];
+      for (let p = 0; this.wire[p] !== 0; p += 1 + this.wire[p]) out.push(this.wire.subarray(p + 1, p + 1 + this.wire[p]));
+      this.labelList = out;
+    }
+    return this.labelList;
   }
 
   static readonly root = Name.fromLabels([]);
@@ -45,7 +57,7 @@ export class Name {
       o += l.length;
     }
     wire[o] = 0;
-    return new Name(labels, keyOfLabels(labels), wire);
+    return new Name(wire, keyOfLabels(labels), labels.length, labels);
   }
 
   /**
@@ -95,14 +107,17 @@ export class Name {
 
   /**
    * Reads a possibly compressed name from a message. Returns the name and the offset just
-   * after it in the original position. Pointers must point backwards (no loops).
+   * after it in the original position. Pointers must point backwards (no loops). On the query
+   * path: one pass, the name copied out once and its key made from the copy.
    */
   static fromWire(msg: Buffer, offset: number): { name: Name; next: number } {
-    const labels: Buffer[] = [];
     let pos = offset;
     let next = -1;
-    let wireLen = 1;
+    let wireLen = 0;
     let limit = offset; // pointers must go strictly before the start of what points
+    let count = 0;
+    let plain = true; // no octet that needs an escape in presentation form
+    const wire = NAME_SCRATCH;
     for (;;) {
       if (pos >= msg.length) throw new NameError('name runs past the end of the message');
       const len = msg[pos];
@@ -123,19 +138,32 @@ export class Name {
       }
       if (kind !== 0) throw new NameError('unknown label type');
       if (pos + 1 + len > msg.length) throw new NameError('label runs past the end of the message');
-      wireLen += len + 1;
-      if (wireLen > MAX_NAME_WIRE) throw new NameError(`name longer than ${MAX_NAME_WIRE} octets`);
-      labels.push(msg.subarray(pos + 1, pos + 1 + len));
+      if (wireLen + len + 2 > MAX_NAME_WIRE) throw new NameError(`name longer than ${MAX_NAME_WIRE} octets`);
+      wire[wireLen] = len;
+      KEY_SCRATCH[wireLen + len] = 0x2e; // the dot after the label
+      for (let i = 1; i <= len; i++) {
+        const b = msg[pos + i];
+        wire[wireLen + i] = b;
+        if (ESCAPED[b]) plain = false;
+        KEY_SCRATCH[wireLen + i - 1] = b >= 0x41 && b <= 0x5a ? b | 0x20 : b;
+      }
+      wireLen += 1 + len;
+      count++;
       pos += 1 + len;
     }
     if (next < 0) next = pos;
-    // Copy labels out so the name does not pin the whole message buffer.
-    return { name: Name.fromLabels(labels.map((l) => Buffer.from(l))), next };
+    wire[wireLen++] = 0;
+    const copy = Buffer.allocUnsafe(wireLen);
+    wire.copy(copy, 0, 0, wireLen);
+    // The key: the lower-cased labels each followed by a dot, unless an octet needs an escape.
+    const key = count === 0 ? '.' : plain ? KEY_SCRATCH.toString('latin1', 0, wireLen - 1) : undefined;
+    const name = key !== undefined ? new Name(copy, key, count) : Name.fromLabels(new Name(copy, '', count).labels as Buffer[]);
+    return { name, next };
   }
 
   /** The name with the leftmost label removed; the root's parent is undefined. */
   parent(): Name | undefined {
-    if (this.labels.length === 0) return undefined;
+    if (this.labelCount === 0) return undefined;
     return Name.fromLabels(this.labels.slice(1) as Buffer[]);
   }
 
@@ -144,12 +172,22 @@ export class Name {
   /** Keys of this name and each of its ancestors, this name first, the root last (cached). */
   suffixKeys(): readonly string[] {
     if (this.suffixes) return this.suffixes;
-    const out = new Array<string>(this.labels.length + 1);
-    out[this.labels.length] = '.';
-    let acc = '';
-    for (let i = this.labels.length - 1; i >= 0; i--) {
-      acc = presentation([this.labels[i]], true) + acc;
-      out[i] = acc;
+    const n = this.labelCount;
+    const out = new Array<string>(n + 1);
+    out[n] = '.';
+    if (!this.key.includes('\\')) {
+      // No escapes: each suffix starts after a dot of the key.
+      for (let i = 0, at = 0; i < n; i++) {
+        out[i] = at === 0 ? this.key : this.key.slice(at);
+        at = this.key.indexOf('.', at) + 1;
+      }
+    } else {
+      const labels = this.labels;
+      let acc = '';
+      for (let i = n - 1; i >= 0; i--) {
+        acc = presentation([labels[i]], true) + acc;
+        out[i] = acc;
+      }
     }
     this.suffixes = out;
     return out;
@@ -157,8 +195,8 @@ export class Name {
 
   /** True when this name equals `other` or lies below it. */
   isSubdomainOf(other: Name): boolean {
-    if (other.labels.length > this.labels.length) return false;
-    if (other.labels.length === 0) return true;
+    if (other.labelCount > this.labelCount) return false;
+    if (other.labelCount === 0) return true;
     return this.key.endsWith('.' + other.key) || this.key === other.key;
   }
 
@@ -176,6 +214,11 @@ function pushUtf8(out: number[], text: string, i: number): void {
 
 /** Characters that must be escaped in presentation form (RFC 1035 §5.1). */
 const SPECIAL = new Set([0x2e, 0x5c, 0x22, 0x28, 0x29, 0x3b, 0x40, 0x24, 0x20]);
+/** Octets written as an escape in presentation form (the ones presentation() escapes). */
+const ESCAPED = new Uint8Array(256).map((_, b) => (b <= 0x20 || b >= 0x7f || SPECIAL.has(b) ? 1 : 0));
+/** Scratch space for fromWire (synchronous, so one is enough). */
+const NAME_SCRATCH = Buffer.allocUnsafe(MAX_NAME_WIRE);
+const KEY_SCRATCH = Buffer.allocUnsafe(MAX_NAME_WIRE);
 
 function presentation(labels: readonly Buffer[], lower: boolean): string {
   if (labels.length === 0) return '.';

@@ -125,7 +125,9 @@ function findEcs(edns: Edns): ClientSubnet | undefined {
 }
 
 function readRecordHeader(msg: Buffer, pos: number) {
-  const { name, next } = Name.fromWire(msg, pos);
+  // OPT's owner is the root, a single zero octet; other owners are only checked, not kept.
+  const ownerIsRoot = msg[pos] === 0;
+  const next = ownerIsRoot && pos < msg.length ? pos + 1 : Name.fromWire(msg, pos).next;
   if (next + 10 > msg.length) throw new Error('record header runs past the end of the message');
   const type = msg.readUInt16BE(next);
   const klass = msg.readUInt16BE(next + 2);
@@ -134,7 +136,7 @@ function readRecordHeader(msg: Buffer, pos: number) {
   const rdataStart = next + 10;
   const end = rdataStart + rdlength;
   if (end > msg.length) throw new Error('record data runs past the end of the message');
-  return { ownerIsRoot: name.labels.length === 0, type, klass, ttl, rdataStart, end };
+  return { ownerIsRoot, type, klass, ttl, rdataStart, end };
 }
 
 /** RFC 6891 §6.1.2-6.1.3: CLASS is the payload size, TTL holds extended rcode, version, DO. */
@@ -146,7 +148,7 @@ function readOpt(msg: Buffer, klass: number, ttl: number, start: number, end: nu
     const code = msg.readUInt16BE(p);
     const len = msg.readUInt16BE(p + 2);
     if (p + 4 + len > end) throw new Error(`EDNS option ${code} runs past the OPT record`);
-    options.push({ code, data: Buffer.from(msg.subarray(p + 4, p + 4 + len)) });
+    options.push({ code, data: msg.subarray(p + 4, p + 4 + len) }); // a view: the query outlives no answer
     p += 4 + len;
   }
   return { udpSize: klass, version: (ttl >>> 16) & 0xff, dnssecOk: (ttl & 0x8000) !== 0, options };

@@ -41,11 +41,10 @@ export function resolve(ctx: SteeringContext, qname: Name, qtype: number): Resol
   let required = 0;
   let rcode: number = RCODE.NOERROR;
   let aa = true;
-  const seen = new Set<string>();
+  let seen: Set<string> | undefined; // names of the CNAME chain, made only when there is one
   let name = qname;
 
   for (let step = 0; ; step++) {
-    seen.add(name.key);
     const r = lookup(ctx, zone, name, qtype);
     if (r.kind === 'answer') {
       answer.push({ rrset: r.rrset });
@@ -53,6 +52,8 @@ export function resolve(ctx: SteeringContext, qname: Name, qtype: number): Resol
     } else if (r.kind === 'cname') {
       answer.push({ rrset: r.rrset });
       const next = zones.find(r.target, qtype);
+      seen ??= new Set([qname.key]);
+      seen.add(name.key);
       // A chain that leaves our zones, loops or runs too long stops here; the resolver continues it.
       if (!next || seen.has(r.target.key) || step + 1 >= MAX_CNAME_CHAIN) break;
       name = r.target;

@@ -11,19 +11,60 @@ const HEADER = 12;
 /** RFC 1035 §4.1.4: a pointer is 14 bits, so only the first 16 KiB can be pointed at. */
 const MAX_POINTER = 0x3fff;
 
+/**
+ * Scratch space shared by every writer: messages are written one at a time (the query path is
+ * synchronous), and finish() copies the message out, so nothing is allocated per message but
+ * the message itself.
+ */
+const SCRATCH = Buffer.allocUnsafe(65535);
+
+/**
+ * Name suffixes written so far (key -> offset), for compression. A message has a handful, so
+ * two reused arrays searched in order beat a Map (whose clear() allocates a new table).
+ */
+class SuffixTable {
+  private readonly keys: string[] = [];
+  private readonly offsets: number[] = [];
+  size = 0;
+
+  clear(): void {
+    this.size = 0;
+  }
+
+  get(key: string): number | undefined {
+    for (let i = 0; i < this.size; i++) if (this.keys[i] === key) return this.offsets[i];
+    return undefined;
+  }
+
+  set(key: string, offset: number): void {
+    this.keys[this.size] = key;
+    this.offsets[this.size] = offset;
+    this.size++;
+  }
+
+  /** Forgets what was written at or after `offset` (offsets only grow, so it is a tail). */
+  dropFrom(offset: number): void {
+    while (this.size > 0 && this.offsets[this.size - 1] >= offset) this.size--;
+  }
+}
+
+const TABLE = new SuffixTable();
+
 export class MessageWriter {
-  readonly buf: Buffer;
+  readonly buf: Buffer = SCRATCH;
   pos = HEADER;
   /** Bytes at the end kept free (for the OPT record, which must always fit). */
   private reserve = 0;
   private readonly limit: number;
   /** Key of a name suffix -> offset where it was written. */
-  private readonly table = new Map<string, number>();
+  private readonly table: SuffixTable = TABLE;
   private readonly counts = [0, 0, 0, 0];
 
+  /** Starts a message of at most `capacity` octets; the previous writer's message must be finished. */
   constructor(capacity: number) {
+    if (capacity > SCRATCH.length) throw new RangeError(`a DNS message is at most ${SCRATCH.length} octets`);
     this.limit = capacity;
-    this.buf = Buffer.allocUnsafe(capacity);
+    TABLE.clear();
   }
 
   header(id: number, flags: number): void {
@@ -65,10 +106,9 @@ export class MessageWriter {
    */
   rrset(section: 1 | 2 | 3, rrset: RRset, ttl = rrset.ttl): boolean {
     const start = this.pos;
-    const tableSize = this.table.size;
     const compress = COMPRESSIBLE.has(rrset.type);
     for (const rdata of rrset.rdatas) {
-      if (!this.name(rrset.owner, true) || this.pos + 10 > this.end) return this.rollback(start, tableSize);
+      if (!this.name(rrset.owner, true) || this.pos + 10 > this.end) return this.rollback(start);
       this.buf.writeUInt16BE(rrset.type, this.pos);
       this.buf.writeUInt16BE(CLASS_IN, this.pos + 2);
       this.buf.writeUInt32BE(ttl, this.pos + 4);
@@ -78,12 +118,12 @@ export class MessageWriter {
       if (compress && rdata.names.length > 0) {
         let from = 0;
         for (const { offset, name } of rdata.names) {
-          if (!this.bytes(rdata.wire, from, offset) || !this.name(name, true)) return this.rollback(start, tableSize);
+          if (!this.bytes(rdata.wire, from, offset) || !this.name(name, true)) return this.rollback(start);
           from = offset + name.wire.length;
         }
-        if (!this.bytes(rdata.wire, from, rdata.wire.length)) return this.rollback(start, tableSize);
+        if (!this.bytes(rdata.wire, from, rdata.wire.length)) return this.rollback(start);
       } else if (!this.bytes(rdata.wire, 0, rdata.wire.length)) {
-        return this.rollback(start, tableSize);
+        return this.rollback(start);
       }
       this.buf.writeUInt16BE(this.pos - rdStart, rdlenAt);
     }
@@ -104,12 +144,15 @@ export class MessageWriter {
   truncateToQuestion(questionEnd: number): void {
     this.pos = questionEnd;
     this.counts[1] = this.counts[2] = this.counts[3] = 0;
-    for (const [k, off] of this.table) if (off >= questionEnd) this.table.delete(k);
+    this.table.dropFrom(questionEnd);
   }
 
+  /** The message, copied out of the scratch space. */
   finish(): Buffer {
     for (let i = 0; i < 4; i++) this.buf.writeUInt16BE(this.counts[i], 4 + i * 2);
-    return this.buf.subarray(0, this.pos);
+    const out = Buffer.allocUnsafe(this.pos);
+    this.buf.copy(out, 0, 0, this.pos);
+    return out;
   }
 
   private bytes(src: Buffer, from: number, to: number): boolean {
@@ -123,9 +166,9 @@ export class MessageWriter {
   /** Writes a name, pointing at the longest suffix already in the message when `compress`. */
   private name(name: Name, compress: boolean): boolean {
     const keys = name.suffixKeys();
-    const labels = name.labels;
-    let i = 0;
-    for (; i < labels.length; i++) {
+    const wire = name.wire;
+    let p = 0; // offset of label i in the name's wire form
+    for (let i = 0; i < name.labelCount; i++) {
       const at = compress ? this.table.get(keys[i]) : undefined;
       if (at !== undefined) {
         if (this.pos + 2 > this.end) return false;
@@ -133,21 +176,21 @@ export class MessageWriter {
         this.pos += 2;
         return true;
       }
-      const label = labels[i];
-      if (this.pos + 1 + label.length > this.end) return false;
-      if (this.pos <= MAX_POINTER && !this.table.has(keys[i])) this.table.set(keys[i], this.pos);
-      this.buf[this.pos] = label.length;
-      label.copy(this.buf, this.pos + 1);
-      this.pos += 1 + label.length;
+      const n = 1 + wire[p];
+      if (this.pos + n > this.end) return false;
+      if (this.pos <= MAX_POINTER && this.table.get(keys[i]) === undefined) this.table.set(keys[i], this.pos);
+      wire.copy(this.buf, this.pos, p, p + n);
+      this.pos += n;
+      p += n;
     }
     if (this.pos + 1 > this.end) return false;
     this.buf[this.pos++] = 0;
     return true;
   }
 
-  private rollback(to: number, tableSize = this.table.size): false {
+  private rollback(to: number): false {
     this.pos = to;
-    if (this.table.size !== tableSize) for (const [k, off] of this.table) if (off >= to) this.table.delete(k);
+    this.table.dropFrom(to);
     return false;
   }
 }

@@ -9,6 +9,7 @@ import type dgram from 'node:dgram';
 import type net from 'node:net';
 import type { Logger } from '../log.js';
 import type { Snapshot } from '../config/snapshot.js';
+import type { AnswerCache } from '../dns/answer-cache.js';
 import { createHandler, type QueryObserver } from './handler.js';
 import { ConnectionTable, DEFAULT_TCP_OPTIONS, listenTcp, type TcpOptions } from './tcp.js';
 import { listenUdp } from './udp.js';
@@ -26,6 +27,8 @@ export interface ServerOptions {
   readonly tcp?: Partial<TcpOptions>;
   /** Told about every query (metrics). */
   readonly observe?: QueryObserver;
+  /** Keeps UDP answers that depend only on the query (src/dns/answer-cache.ts). */
+  readonly answerCache?: AnswerCache;
 }
 
 export interface RunningServer {
@@ -40,7 +43,7 @@ export interface RunningServer {
 
 export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const tcpOpts = { ...DEFAULT_TCP_OPTIONS, ...opts.tcp };
-  const handle = createHandler(opts.snapshot, opts.log, opts.observe);
+  const handle = createHandler(opts.snapshot, opts.log, { observe: opts.observe, answerCache: opts.answerCache });
   const table = new ConnectionTable(tcpOpts.maxConnections);
   const udp: dgram.Socket[] = [];
   const tcp: net.Server[] = [];

@@ -90,7 +90,7 @@ export class Zone {
    */
   lookup(qname: Name, qtype: number): LookupResult {
     const keys = qname.suffixKeys();
-    const depth = this.origin.labels.length;
+    const depth = this.origin.labelCount;
     // keys[i] is the name with i labels removed; walk from just below the apex down to qname.
     let encloser = this.nodes.get(this.origin.key)!;
     for (let i = keys.length - depth - 2; i >= 0; i--) {
@@ -204,7 +204,7 @@ export function compileZone(apex: Name, records: readonly ZoneRecord[], file: st
   const cuts = new Set<string>();
   for (const [key, b] of building) if (key !== apex.key && b.rrsets.has(T.NS)) cuts.add(key);
   const belowCut = (name: Name): string | undefined => {
-    for (let n = name.parent(); n && n.key !== apex.key && n.labels.length >= apex.labels.length; n = n.parent()) {
+    for (let n = name.parent(); n && n.key !== apex.key && n.labelCount >= apex.labelCount; n = n.parent()) {
       if (cuts.has(n.key)) return n.key;
     }
     return undefined;

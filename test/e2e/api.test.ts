@@ -124,6 +124,10 @@ t.test('metrics in the Prometheus text format', async (t) => {
   const port = app.server.addresses[0].port;
   await query(port, 'udp', 'app.example.com', 'A');
   await query(port, 'tcp', 'nope.example.com', 'A');
+  const before = await (await fetch(`http://127.0.0.1:${api.port}/metrics`)).text();
+  const count = (text: string, line: RegExp) => Number(text.split('\n').find((l) => line.test(l))?.split(' ').pop());
+  await query(port, 'udp', 'nope.example.com', 'TXT');
+  await query(port, 'udp', 'nope.example.com', 'TXT'); // the same question again: from the answer cache
   const res = await fetch(`http://127.0.0.1:${api.port}/metrics`);
   t.equal(res.status, 200);
   t.match(res.headers.get('content-type'), /text\/plain/);
@@ -142,6 +146,13 @@ t.test('metrics in the Prometheus text format', async (t) => {
   t.ok(value(/^steerdns_probe_rtt_seconds_count\{monitor="up"\}/) >= 1, 'probe RTT observed');
   t.match(text, /steerdns_geo_cache_hit_ratio/);
   t.match(text, /steerdns_persistence_pins 0/);
+  const hits = /^steerdns_answer_cache_hits_total /;
+  const misses = /^steerdns_answer_cache_misses_total /;
+  t.ok(value(hits) >= count(before, hits) + 1, 'the repeated question was answered from the answer cache');
+  t.ok(value(misses) >= count(before, misses) + 1, 'the first one was not');
+  t.ok(value(/^steerdns_answer_cache_entries /) >= 1, 'and is kept');
+  const txt = /^steerdns_queries_total\{transport="udp",qtype="TXT",rcode="NXDOMAIN"\}/;
+  t.equal(value(txt) - (count(before, txt) || 0), 2, 'cached answers are counted like the others');
 });
 
 t.test('admin overrides: disable a pool or an origin, kept across reloads until cleared', async (t) => {

@@ -6,6 +6,7 @@ import { HostnameCache, DEFAULT_HOSTNAME_OPTIONS } from '../../src/lb/hostnames.
 import { ALL_HEALTHY, type Location } from '../../src/lb/model.js';
 import type { AsnLookup, PinTable } from '../../src/lb/persistence.js';
 import { startServer, type RunningServer } from '../../src/server/server.js';
+import { AnswerCache, DEFAULT_ANSWER_CACHE_SIZE } from '../../src/dns/answer-cache.js';
 import type { TcpOptions } from '../../src/server/tcp.js';
 
 export interface TestServer extends RunningServer {
@@ -28,6 +29,8 @@ export interface TestServerOptions {
   asn?: AsnLookup;
   /** Called for every query the server handles (the snapshot is read once per query). */
   onQuery?: () => void;
+  /** The answer cache, as the app has one (default); false: every query resolved. */
+  answerCache?: AnswerCache | false;
 }
 
 export async function startTestServer(zonesDir: string, tcp?: Partial<TcpOptions>, host = '127.0.0.1'): Promise<TestServer> {
@@ -44,7 +47,8 @@ export async function startServerWith(zonesDir: string, opts: TestServerOptions 
     await hostnames.settled();
   }
   const snapshot: Snapshot = { zones: loaded.zones, lb: loaded.lb, health: ALL_HEALTHY, pop: opts.pop ?? {}, hostnames, random: opts.random ?? Math.random, geo: opts.geo, persistence: opts.persistence, asn: opts.asn };
-  const server = await startServer({ listen: [{ host: opts.host ?? '127.0.0.1', port: 0 }], snapshot: () => (opts.onQuery?.(), snapshot), log, tcp: opts.tcp });
+  const server = await startServer({ listen: [{ host: opts.host ?? '127.0.0.1', port: 0 }], snapshot: () => (opts.onQuery?.(), snapshot), log, tcp: opts.tcp,
+    answerCache: opts.answerCache === false ? undefined : (opts.answerCache ?? new AnswerCache(DEFAULT_ANSWER_CACHE_SIZE)) });
   return {
     addresses: server.addresses,
     port: server.addresses[0].port,

@@ -1,0 +1,90 @@
+/**
+ * The answer cache: UDP responses that depend on nothing but the query's bytes and the
+ * snapshot (static data, NXDOMAIN, referrals, errors: everything where no load balancer was
+ * asked), kept encoded and sent again with only the ID patched. Steered answers depend on the
+ * client, health and chance, so they are never kept. The cache belongs to one snapshot: a
+ * reload, a health change or an override swaps the snapshot and starts an empty cache.
+ *
+ * Two generations bound it: entries go into `young`; when `young` is full it becomes `old`
+ * and the previous `old` is dropped; a hit in `old` moves the entry back into `young`. A flood
+ * of distinct questions costs at most 2 x `generation` entries and the hot ones survive it.
+ */
+import type { ResponseInfo } from './respond.js';
+
+/** Entries per generation unless configured (--answer-cache-size). */
+export const DEFAULT_ANSWER_CACHE_SIZE = 10_000;
+
+/** Longer queries are answered without the cache (real queries are well under this). */
+const MAX_KEY_BYTES = 300;
+
+interface Entry {
+  readonly response: Buffer;
+  readonly info: ResponseInfo;
+}
+
+export interface CacheHit {
+  /** The response to send: a copy of the cached one with the query's ID. */
+  readonly response: Buffer;
+  /** What the response says (rcode, question, ...), for metrics and logs. */
+  readonly info: ResponseInfo;
+}
+
+export class AnswerCache {
+  private owner: object | undefined;
+  private young = new Map<string, Entry>();
+  private old = new Map<string, Entry>();
+  hits = 0;
+  misses = 0;
+
+  constructor(private readonly generation: number) {}
+
+  /** The key for `query`, or undefined when it is not to be cached. Empty when the cache belongs to another snapshot. */
+  key(query: Buffer, snapshot: object): string | undefined {
+    if (snapshot !== this.owner) {
+      this.owner = snapshot;
+      this.young = new Map();
+      this.old = new Map();
+    }
+    if (query.length > MAX_KEY_BYTES || query.length < 12) return undefined;
+    return query.toString('latin1', 2); // everything but the ID
+  }
+
+  get(key: string, query: Buffer): CacheHit | undefined {
+    let entry = this.young.get(key);
+    if (entry === undefined) {
+      entry = this.old.get(key);
+      if (entry === undefined) {
+        this.misses++;
+        return undefined;
+      }
+      this.insert(key, entry);
+    }
+    this.hits++;
+    const out = Buffer.allocUnsafe(entry.response.length);
+    entry.response.copy(out);
+    out[0] = query[0];
+    out[1] = query[1];
+    return { response: out, info: entry.info };
+  }
+
+  /** Keeps `info`'s response when no load balancer took part in it. */
+  offer(key: string, info: ResponseInfo): void {
+    if (!info.response || (info.decisions !== undefined && info.decisions.size > 0)) return;
+    // Its own memory: a slice of a larger or pooled buffer would keep all of it alive.
+    const response = Buffer.allocUnsafeSlow(info.response.length);
+    info.response.copy(response);
+    this.insert(key, { response, info: { ...info, response } });
+  }
+
+  get size(): number {
+    return this.young.size + this.old.size;
+  }
+
+  private insert(key: string, entry: Entry): void {
+    if (this.young.size >= this.generation) {
+      this.old = this.young;
+      this.young = new Map();
+    }
+    this.young.set(key, entry);
+  }
+}
