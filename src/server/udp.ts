@@ -7,8 +7,14 @@ import { isIPv6 } from 'node:net';
 import type { Logger } from '../log.js';
 import type { QueryHandler } from './handler.js';
 
+/**
+ * Asked-for socket buffers: a burst of queries waits in the kernel instead of being dropped
+ * while the process is busy. Linux caps them at net.core.rmem_max / wmem_max (see docs/operations.md).
+ */
+const SOCKET_BUFFER_BYTES = 8 << 20;
+
 export function listenUdp(host: string, port: number, handle: QueryHandler, log: Logger): Promise<dgram.Socket> {
-  const socket = dgram.createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4', ipv6Only: isIPv6(host) });
+  const socket = dgram.createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4', ipv6Only: isIPv6(host), recvBufferSize: SOCKET_BUFFER_BYTES, sendBufferSize: SOCKET_BUFFER_BYTES });
   socket.on('message', (msg, rinfo) => {
     const out = handle(msg, { transport: 'udp', address: rinfo.address, port: rinfo.port });
     if (out) socket.send(out, rinfo.port, rinfo.address);

@@ -1,0 +1,21 @@
+/**
+ * The ceiling: the fastest a Node UDP responder can answer on this machine. It answers every
+ * datagram with one pre-encoded reply, patching only the ID, and does nothing else; steerdns's
+ * figures are read as ratios to this one, measured in the same run.
+ *
+ *   node bench/.build/ceiling.js <port> <hex reply>
+ */
+import dgram from 'node:dgram';
+
+const [port, hex] = process.argv.slice(2);
+const reply = Buffer.from(hex, 'hex');
+const socket = dgram.createSocket({ type: 'udp4', recvBufferSize: 4 << 20 });
+socket.on('message', (msg, rinfo) => {
+  if (msg.length < 2) return;
+  const out = Buffer.allocUnsafe(reply.length);
+  reply.copy(out);
+  out[0] = msg[0];
+  out[1] = msg[1];
+  socket.send(out, rinfo.port, rinfo.address);
+});
+socket.bind(Number(port), '127.0.0.1', () => process.stdout.write('ready\n'));

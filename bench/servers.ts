@@ -1,0 +1,105 @@
+/** Starts the servers under test (steerdns, the ceiling) pinned to a CPU, and reads their memory. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import dgram from 'node:dgram';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import dnsPacket from 'dns-packet';
+
+export interface Server {
+  readonly port: number;
+  readonly process: ChildProcess;
+  /** Peak resident memory so far, in MiB (VmHWM), of the process and its workers. */
+  peakRssMiB(): number;
+  stop(): Promise<void>;
+}
+
+export interface SteerdnsOptions {
+  readonly root: string;
+  readonly zones: string;
+  readonly port: number;
+  readonly cpu?: number;
+  readonly extraArgs?: readonly string[];
+  /** Options for node itself (--cpu-prof). */
+  readonly nodeArgs?: readonly string[];
+  /** Seconds to wait for the first answer (big zones take a while to load). */
+  readonly startTimeout?: number;
+}
+
+export async function startSteerdns(opts: SteerdnsOptions): Promise<Server & { readySeconds: number }> {
+  const args = [...(opts.nodeArgs ?? []), join(opts.root, 'dist/cli.js'), 'serve', '--zones', opts.zones, '--listen', `127.0.0.1:${opts.port}`, '--api', 'off', '--no-watch', '--log-level', 'warn', ...(opts.extraArgs ?? [])];
+  const started = process.hrtime.bigint();
+  const child = pinned(opts.cpu, process.execPath, args);
+  const server = wrap(child, opts.port);
+  try {
+    await waitForAnswer(opts.port, child, opts.startTimeout ?? 30);
+  } catch (err) {
+    await server.stop();
+    throw err;
+  }
+  return { ...server, readySeconds: Number(process.hrtime.bigint() - started) / 1e9 };
+}
+
+export async function startCeiling(root: string, port: number, reply: Buffer, cpu?: number): Promise<Server> {
+  const child = pinned(cpu, process.execPath, [join(root, 'bench/.build/bench/ceiling.js'), String(port), reply.toString('hex')]);
+  const server = wrap(child, port);
+  await waitForAnswer(port, child, 10);
+  return server;
+}
+
+function pinned(cpu: number | undefined, cmd: string, args: string[]): ChildProcess {
+  const [c, a] = cpu === undefined ? [cmd, args] : ['taskset', ['-c', String(cpu), cmd, ...args]];
+  const child = spawn(c, a, { stdio: ['ignore', 'ignore', 'inherit'] });
+  return child;
+}
+
+function wrap(child: ChildProcess, port: number): Server {
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  return {
+    port,
+    process: child,
+    peakRssMiB: () => peakRss(child.pid!),
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+/** VmHWM of a process and its children (workers), in MiB. */
+function peakRss(pid: number): number {
+  let kib = 0;
+  const visit = (p: number) => {
+    try {
+      kib += Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${p}/status`, 'utf8'))?.[1] ?? 0);
+      const children = readFileSync(`/proc/${p}/task/${p}/children`, 'utf8').trim();
+      for (const c of children ? children.split(/\s+/) : []) visit(Number(c));
+    } catch {
+      // gone already
+    }
+  };
+  visit(pid);
+  return kib / 1024;
+}
+
+/** Sends one query a few times a second until an answer comes back; returns the answer. */
+export async function waitForAnswer(port: number, child: ChildProcess | undefined, seconds: number, name = 'www.bench.test'): Promise<Buffer> {
+  const socket = dgram.createSocket('udp4');
+  const query = dnsPacket.encode({ type: 'query', id: 1, flags: 0, questions: [{ name, type: 'A', class: 'IN' }], additionals: [{ type: 'OPT', name: '.', udpPayloadSize: 1232, extendedRcode: 0, ednsVersion: 0, flags: 0, flag_do: false, options: [] }] });
+  const deadline = Date.now() + seconds * 1000;
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await new Promise<Buffer>((resolve, reject) => {
+      socket.on('message', (msg) => resolve(msg));
+      const tick = () => {
+        if (child && child.exitCode !== null) return reject(new Error(`server exited with ${child.exitCode} before answering`));
+        if (Date.now() > deadline) return reject(new Error(`no answer on port ${port} within ${seconds} s`));
+        socket.send(query, port, '127.0.0.1');
+        timer = setTimeout(tick, 100);
+      };
+      tick();
+    });
+  } finally {
+    clearTimeout(timer);
+    socket.close();
+  }
+}
