@@ -79,7 +79,7 @@ async function main(): Promise<void> {
   const list = scenarios().filter((s) => !wanted || wanted.includes(s.name));
   const files = new Map(list.map((s) => [s.name, join(work, `${s.name}.bin`)]));
   for (const s of list) writeFileSync(files.get(s.name)!, binaryQueries(s.queries));
-  const extraArgs = values.workers ? ['--workers', values.workers] : [];
+  const extraArgs = ['--workers', values.workers ?? '1']; // one process unless asked: the single-core figures
   const port = 20000 + Math.floor(Math.random() * 20000);
 
   // The ceiling answers with steerdns's own answer to the static question, byte for byte.

@@ -4,13 +4,14 @@
  * into, and the UDP/TCP listeners answering from it. Tests start this same thing in-process.
  */
 import { watch, type FSWatcher } from 'node:fs';
-import { Metrics } from './api/metrics.js';
+import { localStats, Metrics, type QueryStats } from './api/metrics.js';
 import { externalHostnames, loadConfig, type LoadedConfig } from './config/load.js';
 import type { Problem } from './zone/record.js';
 import { applyOverrides, overrideKey, type Override, type Overrides } from './config/overrides.js';
 import type { Snapshot } from './config/snapshot.js';
 import { SnapshotStore } from './config/store.js';
 import { AnswerCache, DEFAULT_ANSWER_CACHE_SIZE } from './dns/answer-cache.js';
+import { viewOf, type HealthData } from './workers/health-data.js';
 import { rdataText } from './dns/present.js';
 import { T } from './dns/types.js';
 import { HealthMonitor } from './health/monitor.js';
@@ -45,6 +46,17 @@ export interface AppOptions {
   readonly persistenceMaxEntries?: number;
   /** Entries per generation of the answer cache (default 10,000); 0 turns it off. */
   readonly answerCacheSize?: number;
+  /**
+   * Where health comes from: `probe` (default) runs the monitors here; `remote` runs none and
+   * takes what `setHealthData` is given (a worker, fed by the primary that probes).
+   */
+  readonly health?: 'probe' | 'remote';
+  /** Listen with the port shared by several processes (cluster workers). */
+  readonly sharedPorts?: boolean;
+  /** Where /metrics reads the query path's figures (a primary: its workers'); default this process's. */
+  readonly queryStats?: () => Promise<QueryStats>;
+  /** Reasons, besides zones and health, that this instance is not ready yet (workers starting). */
+  readonly notReady?: () => readonly string[];
   /** Clock of the pin table in milliseconds (tests). */
   readonly now?: () => number;
   /** Reload when files in the zones directory change, after this quiet time (ms); 0 = do not watch. */
@@ -78,6 +90,14 @@ export interface App {
    * (`enabled` undefined). Returns false when no such pool or origin is configured.
    */
   setOverride(pool: string, origin: string | undefined, enabled: boolean | undefined): boolean;
+  /** Replaces every override at once (a worker following its primary). */
+  replaceOverrides(list: readonly Override[]): void;
+  /** Health from the primary (with `health: 'remote'`). */
+  setHealthData(data: HealthData): void;
+  /** What this process's query path has done (metrics; a worker reports it to the primary). */
+  queryStats(): QueryStats;
+  /** Reasons, besides zones and health, that this instance is not ready yet. */
+  notReady(): readonly string[];
   close(): Promise<void>;
 }
 
@@ -125,7 +145,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
   // Metrics read health at scrape time; the monitor, made next, reports each round to them.
   const cacheSize = opts.answerCacheSize ?? DEFAULT_ANSWER_CACHE_SIZE;
   const answerCache = cacheSize > 0 ? new AnswerCache(cacheSize) : undefined;
-  const metrics = new Metrics({ get health() { return health; }, persistence, answerCache }, geo.locator);
+  const metrics = new Metrics({ get health() { return health; }, persistence, answerCache }, geo.locator, opts.queryStats);
   const health: HealthMonitor = new HealthMonitor({
     probe: (target, signal) => probeFor(target.monitor.type)(target, signal),
     targetFor,
@@ -135,13 +155,18 @@ export async function startApp(opts: AppOptions): Promise<App> {
     log,
     concurrency: opts.probeConcurrency,
   });
-  // Monitored origins count as down until their first result; the view starts that way.
-  store.setHealth(health.view());
-  health.start(loaded.lb);
+  const remoteHealth = opts.health === 'remote';
+  if (!remoteHealth) {
+    // Monitored origins count as down until their first result; the view starts that way.
+    store.setHealth(health.view());
+    health.start(loaded.lb);
+  } else {
+    store.setHealth(viewOf({ pools: [] })); // monitored origins down until the primary says otherwise
+  }
 
   let server: RunningServer;
   try {
-    server = await startServer({ listen: opts.listen, snapshot: () => store.current, log, tcp: opts.tcp, observe: metrics.observe, answerCache });
+    server = await startServer({ listen: opts.listen, snapshot: () => store.current, log, tcp: opts.tcp, observe: metrics.observe, answerCache, shared: opts.sharedPorts });
   } catch (err) {
     health.stop();
     hostnames.stop();
@@ -210,6 +235,13 @@ export async function startApp(opts: AppOptions): Promise<App> {
       return overrides;
     },
     setOverride,
+    replaceOverrides: (list) => {
+      overrides = new Map(list.map((o) => [overrideKey(o.pool, o.origin), o]));
+      swapIn(current);
+    },
+    setHealthData: (data) => store.setHealth(viewOf(data)),
+    queryStats: () => localStats(metrics.tally, answerCache, geo.locator, persistence),
+    notReady: () => opts.notReady?.() ?? [],
     close: async () => {
       clearInterval(stats);
       watcher?.close();

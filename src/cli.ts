@@ -4,6 +4,8 @@
  * and load balancers) and prints each problem as `file:line: severity: message`, `explain`
  * shows how one query would be answered and why.
  */
+import cluster from 'node:cluster';
+import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { explain, ExplainError } from './api/explain.js';
 import { startApp } from './app.js';
@@ -18,11 +20,13 @@ import { formatProblem } from './zone/record.js';
 import { icmpUnavailable } from './health/icmp-check.js';
 import { openGeoLocator } from './geo/locator.js';
 import { PinTable } from './lb/persistence.js';
+import { serveAsWorker, WorkerPool } from './workers/cluster.js';
 
 const USAGE = `usage:
   steerdns serve [--zones DIR] [--listen HOST:PORT]... [--log-level LEVEL] [--log-format json|pretty]
                  [--tcp-idle-timeout SECONDS] [--tcp-max-connections N] [--resolver HOST:PORT]...
                  [--asn-db FILE.mmdb] [--persistence-max-entries N] [--answer-cache-size N] [--no-watch]
+                 [--workers N]
                  [--api HOST:PORT|off] [--api-token TOKEN] [POP FLAGS] [GEO FLAGS]
   steerdns check [--zones DIR] [GEO FLAGS]
   steerdns explain NAME [TYPE] [--client IP] [--ecs ADDRESS/PREFIX] [--zones DIR] [POP FLAGS] [GEO FLAGS]
@@ -36,6 +40,7 @@ defaults: --zones ./zones  --listen 127.0.0.1:5300  --log-level info  --log-form
           --tcp-idle-timeout 10  --tcp-max-connections 1000  --resolver: the system's
           --asn-db: none (resolver_network persistence masks the resolver's address)
           --persistence-max-entries 100000  --answer-cache-size 10000 (0: off)  --api 127.0.0.1:8053
+          --workers: one per CPU (1: a single process)
           --api-token: $STEERDNS_API_TOKEN (without a token, admin calls are refused)
 SIGHUP, and (without --no-watch) any change in the zones directory, reloads the configuration.
 SIGTERM and SIGINT stop accepting, answer the TCP queries already received (for at most 5 s),
@@ -70,6 +75,7 @@ async function main(argv: string[]): Promise<number> {
       'asn-db': { type: 'string' },
       'persistence-max-entries': { type: 'string' },
       'answer-cache-size': { type: 'string' },
+      workers: { type: 'string' },
       client: { type: 'string' },
       ecs: { type: 'string' },
       'no-watch': { type: 'boolean' },
@@ -146,8 +152,39 @@ async function main(argv: string[]): Promise<number> {
   const cacheSize = values['answer-cache-size'];
   if (cacheSize !== undefined && !/^[0-9]+$/.test(cacheSize)) throw new UsageError(`--answer-cache-size "${cacheSize}": expected a whole number (0 turns the cache off)`);
   const answerCacheSize = cacheSize === undefined ? undefined : Number(cacheSize);
+  const workersFlag = values.workers;
+  if (workersFlag !== undefined && !/^[1-9][0-9]*$/.test(workersFlag)) throw new UsageError(`--workers "${workersFlag}": expected a positive integer`);
+  const workers = workersFlag === undefined ? availableParallelism() : Number(workersFlag);
   const watchDebounceMs = values['no-watch'] ? 0 : 1000;
-  const app = await startApp({ zonesDir, listen, log, pop: location, tcp, resolvers, geo: geoOptions(), asnDatabase: values['asn-db'], persistenceMaxEntries, answerCacheSize, watchDebounceMs });
+  const appOptions = { zonesDir, listen, log, pop: location, tcp, resolvers, geo: geoOptions(), asnDatabase: values['asn-db'], persistenceMaxEntries, answerCacheSize, watchDebounceMs };
+
+  if (cluster.isWorker) {
+    // A worker answers queries only: the primary probes, reloads, watches and serves the API.
+    const wlog = log.child({ worker: cluster.worker?.id });
+    const app = await startApp({ ...appOptions, log: wlog, health: 'remote', sharedPorts: true, watchDebounceMs: 0 });
+    serveAsWorker(app, wlog);
+    return -1;
+  }
+  let pool: WorkerPool | undefined;
+  const app = await startApp({
+    ...appOptions,
+    // With workers, this process answers no queries: they listen, and report their counters.
+    listen: workers > 1 ? [] : listen,
+    queryStats: workers > 1 ? () => pool!.stats() : undefined,
+    statsIntervalMs: workers > 1 ? 0 : undefined, // the caches are the workers': each logs its own line
+    notReady: () => pool?.notReady() ?? [],
+  });
+  if (workers > 1) {
+    pool = new WorkerPool(app, workers, log);
+    try {
+      await pool.start();
+      log.info({ workers }, 'workers listening');
+    } catch (err) {
+      await pool.stop(1000);
+      await app.close();
+      throw err;
+    }
+  }
   process.on('SIGHUP', () => void app.reload('SIGHUP').catch((err) => log.error({ err }, 'reload failed')));
   const apiAddress = values.api === 'off' ? undefined : parseListen(values.api!);
   let api: RunningApi | undefined;
@@ -155,6 +192,7 @@ async function main(argv: string[]): Promise<number> {
     try {
       api = await startApi({ ...apiAddress, token: values['api-token'] ?? process.env.STEERDNS_API_TOKEN, app, log });
     } catch (err) {
+      await pool?.stop(1000);
       await app.close();
       throw err;
     }
@@ -162,7 +200,7 @@ async function main(argv: string[]): Promise<number> {
   // `once`: while draining, a second signal has its default effect and ends the process at once.
   const stop = (signal: string) => {
     log.info({ signal }, 'shutting down');
-    Promise.all([api?.close(), app.close()]).then(() => {
+    Promise.all([api?.close(), pool?.stop(), app.close()]).then(() => {
       log.info('stopped');
       process.exit(0);
     }, () => process.exit(1));

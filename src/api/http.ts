@@ -142,6 +142,7 @@ function readiness(app: App) {
   const reasons: string[] = [];
   if (zones === 0) reasons.push('no zone is loaded');
   if (!healthReady) reasons.push('the first round of health probes is not done');
+  reasons.push(...app.notReady());
   return { ready: reasons.length === 0, zones, firstHealthRoundDone: healthReady, reasons };
 }
 

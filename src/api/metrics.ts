@@ -11,7 +11,37 @@ import type { RoundResult } from '../health/state.js';
 import type { ResponseInfo } from '../dns/respond.js';
 import type { GeoLocator } from '../geo/locator.js';
 import type { AnswerCache } from '../dns/answer-cache.js';
-import { ANSWER_BUCKETS, COMMON_RCODES, QueryTally, TRANSPORTS, type Transport } from './query-tally.js';
+import { ANSWER_BUCKETS, COMMON_RCODES, mergeTallies, QueryTally, queryCounts, TRANSPORTS, type TallyData, type Transport } from './query-tally.js';
+
+/** What the query path has done, as /metrics reports it. */
+export interface QueryStats {
+  readonly tally: TallyData;
+  readonly answerCache: { readonly hits: number; readonly misses: number; readonly entries: number };
+  readonly geo: { readonly entries: number; readonly hits: number; readonly misses: number };
+  readonly pins: number;
+}
+
+/** This process's own figures. */
+export function localStats(tally: QueryTally, cache: AnswerCache | undefined, geo: GeoLocator | undefined, pins: PinTable): QueryStats {
+  const g = geo?.stats();
+  return {
+    tally: tally.data(),
+    answerCache: { hits: cache?.hits ?? 0, misses: cache?.misses ?? 0, entries: cache?.size ?? 0 },
+    geo: { entries: g?.entries ?? 0, hits: g?.hits ?? 0, misses: g?.misses ?? 0 },
+    pins: pins.size,
+  };
+}
+
+/** The sum of several processes' figures. */
+export function mergeStats(list: readonly QueryStats[]): QueryStats {
+  const sum = (f: (s: QueryStats) => number) => list.reduce((n, s) => n + f(s), 0);
+  return {
+    tally: mergeTallies(list.map((s) => s.tally)),
+    answerCache: { hits: sum((s) => s.answerCache.hits), misses: sum((s) => s.answerCache.misses), entries: sum((s) => s.answerCache.entries) },
+    geo: { entries: sum((s) => s.geo.entries), hits: sum((s) => s.geo.hits), misses: sum((s) => s.geo.misses) },
+    pins: sum((s) => s.pins),
+  };
+}
 
 
 export class Metrics {
@@ -28,7 +58,12 @@ export class Metrics {
   });
   readonly reloads = new Counter({ name: 'steerdns_reloads_total', help: 'Configuration reloads by result', labelNames: ['result'] as const, registers: [this.registry] });
 
-  constructor(app: { readonly health: HealthMonitor; readonly persistence: PinTable; readonly answerCache?: AnswerCache }, geo: GeoLocator | undefined) {
+  /**
+   * `stats` gives the query path's figures when /metrics is scraped: by default this process's
+   * own (tally, answer cache, geolocation cache, pins); with workers, the sum of theirs.
+   */
+  constructor(app: { readonly health: HealthMonitor; readonly persistence: PinTable; readonly answerCache?: AnswerCache }, geo: GeoLocator | undefined, stats?: () => Promise<QueryStats>) {
+    this.stats = stats ?? (async () => localStats(this.tally, app.answerCache, geo, app.persistence));
     const registers = [this.registry];
     new Gauge({
       name: 'steerdns_origin_healthy', help: 'Origin health: 1 healthy, 0 unhealthy or no result yet (monitored origins only)', labelNames: ['pool', 'origin'] as const, registers,
@@ -51,94 +86,112 @@ export class Metrics {
         for (const p of app.health.status().pools) this.set({ pool: p.name, state: p.state }, 1);
       },
     });
+    this.registerQueryMetrics();
+  }
+
+  /** One gathering per scrape, shared by every metric that reads it. */
+  private gathered: { at: number; stats: Promise<QueryStats> } | undefined;
+  private readonly stats: () => Promise<QueryStats>;
+
+  private current(): Promise<QueryStats> {
+    const now = Date.now();
+    if (!this.gathered || now - this.gathered.at > 250) this.gathered = { at: now, stats: this.stats() };
+    return this.gathered.stats;
+  }
+
+  private registerQueryMetrics(): void {
+    const registers = [this.registry];
+    const current = () => this.current();
     new Gauge({
-      name: 'steerdns_persistence_pins', help: 'Entries in the DNS persistence table', registers,
-      collect() {
-        this.set(app.persistence.size);
+      name: 'steerdns_persistence_pins', help: 'Entries in the DNS persistence table (all workers)', registers,
+      async collect() {
+        this.set((await current()).pins);
       },
     });
     new Gauge({
-      name: 'steerdns_geo_cache_entries', help: 'Entries in the geolocation cache', registers,
-      collect() {
-        this.set(geo?.stats().entries ?? 0);
+      name: 'steerdns_geo_cache_entries', help: 'Entries in the geolocation cache (all workers)', registers,
+      async collect() {
+        this.set((await current()).geo.entries);
       },
     });
     new Gauge({
       name: 'steerdns_geo_cache_hit_ratio', help: 'Share of geolocation lookups answered from the cache since start', registers,
-      collect() {
-        const s = geo?.stats();
-        this.set(s && s.hits + s.misses > 0 ? s.hits / (s.hits + s.misses) : 0);
+      async collect() {
+        const g = (await current()).geo;
+        this.set(g.hits + g.misses > 0 ? g.hits / (g.hits + g.misses) : 0);
       },
     });
-    this.registerQueryMetrics(app.answerCache);
-  }
-
-  private registerQueryMetrics(cache: AnswerCache | undefined): void {
-    const registers = [this.registry];
-    const tally = this.tally;
     new Counter({
       name: 'steerdns_queries_total', help: 'Queries answered, by transport, query type and rcode', labelNames: ['transport', 'qtype', 'rcode'] as const, registers,
-      collect() {
+      async collect() {
+        const { tally } = await current();
         this.reset();
         // Zero series for the common rcodes, so rates exist before the first error.
         for (const rcode of COMMON_RCODES) for (const transport of TRANSPORTS) this.inc({ transport, qtype: 'A', rcode }, 0);
-        for (const { labels, count } of tally.queryCounts()) this.inc({ ...labels }, count);
+        for (const { labels, count } of queryCounts(tally)) this.inc({ ...labels }, count);
       },
     });
     new Counter({
       name: 'steerdns_queries_dropped_total', help: 'Messages dropped without an answer (not a query, too short)', labelNames: ['transport'] as const, registers,
-      collect() {
+      async collect() {
+        const { tally } = await current();
         this.reset();
         for (const transport of TRANSPORTS) this.inc({ transport }, tally.dropped[transport]);
       },
     });
-    this.registry.registerMetric(answerTimeHistogram(tally));
+    this.registry.registerMetric(answerTimeHistogram(async () => (await current()).tally));
     new Counter({
       name: 'steerdns_responses_truncated_total', help: 'UDP responses sent with TC set', registers,
-      collect() {
+      async collect() {
+        const { tally } = await current();
         this.reset();
         this.inc(tally.truncated);
       },
     });
     new Counter({
       name: 'steerdns_ecs_queries_total', help: 'Queries carrying an EDNS Client Subnet option', registers,
-      collect() {
+      async collect() {
+        const { tally } = await current();
         this.reset();
         this.inc(tally.ecs);
       },
     });
     new Counter({
       name: 'steerdns_steering_decisions_total', help: 'Steering decisions by load balancer and chosen pool ("none" for NODATA)', labelNames: ['load_balancer', 'pool'] as const, registers,
-      collect() {
+      async collect() {
+        const { tally } = await current();
         this.reset();
-        for (const [lb, d] of tally.decisions) for (const [pool, n] of d.pools) this.inc({ load_balancer: lb.name.toString(), pool }, n);
+        for (const [lb, pools] of tally.decisions) for (const [pool, n] of pools) this.inc({ load_balancer: lb, pool }, n);
       },
     });
     new Counter({
       name: 'steerdns_fallback_answers_total', help: 'Decisions answered from the fallback pool', labelNames: ['load_balancer'] as const, registers,
-      collect() {
+      async collect() {
+        const { tally } = await current();
         this.reset();
-        for (const [lb, d] of tally.decisions) if (d.fallbacks > 0) this.inc({ load_balancer: lb.name.toString() }, d.fallbacks);
+        for (const [lb, , fallbacks] of tally.decisions) if (fallbacks > 0) this.inc({ load_balancer: lb }, fallbacks);
       },
     });
     new Counter({
       name: 'steerdns_answer_cache_hits_total', help: 'UDP queries answered from the answer cache', registers,
-      collect() {
+      async collect() {
+        const { answerCache } = await current();
         this.reset();
-        this.inc(cache?.hits ?? 0);
+        this.inc(answerCache.hits);
       },
     });
     new Counter({
       name: 'steerdns_answer_cache_misses_total', help: 'UDP queries looked up in the answer cache and resolved', registers,
-      collect() {
+      async collect() {
+        const { answerCache } = await current();
         this.reset();
-        this.inc(cache?.misses ?? 0);
+        this.inc(answerCache.misses);
       },
     });
     new Gauge({
       name: 'steerdns_answer_cache_entries', help: 'Answers held in the answer cache', registers,
-      collect() {
-        this.set(cache?.size ?? 0);
+      async collect() {
+        this.set((await current()).answerCache.entries);
       },
     });
   }
@@ -164,6 +217,7 @@ export class Metrics {
   };
 
   text(): Promise<string> {
+    this.gathered = undefined; // a new scrape gathers afresh
     return this.registry.metrics();
   }
 }
@@ -172,10 +226,11 @@ export class Metrics {
  * steerdns_answer_seconds as a registry entry that reads the tally's buckets when scraped
  * (prom-client's Histogram can only be fed one observation at a time).
  */
-function answerTimeHistogram(tally: QueryTally): Metric {
+function answerTimeHistogram(read: () => Promise<TallyData>): Metric {
   const name = 'steerdns_answer_seconds';
   const help = 'Time from a query received to its answer encoded';
   const get = async () => {
+    const tally = await read();
     const values: { labels: Record<string, string | number>; value: number; metricName: string }[] = [];
     for (const transport of TRANSPORTS) {
       const t = tally.answerTimes[transport];

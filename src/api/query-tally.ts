@@ -37,6 +37,24 @@ export class AnswerTimes {
   }
 }
 
+/** A tally as plain data: what a worker process reports to the primary, and what metrics read. */
+export interface TallyData {
+  /** [key, count]: see QueryTally.query() for the key. */
+  readonly queries: readonly (readonly [number, number])[];
+  readonly dropped: { readonly udp: number; readonly tcp: number };
+  readonly answerTimes: { readonly udp: TimesData; readonly tcp: TimesData };
+  readonly truncated: number;
+  readonly ecs: number;
+  /** [load balancer name, [pool, count][], fallbacks]. */
+  readonly decisions: readonly (readonly [string, readonly (readonly [string, number])[], number])[];
+}
+
+export interface TimesData {
+  readonly counts: readonly number[];
+  readonly sum: number;
+  readonly count: number;
+}
+
 export class QueryTally {
   /** Key: no question (bit 29), transport (bit 28), qtype (bits 12-27), rcode (bits 0-11). */
   private readonly queries = new Map<number, number>();
@@ -60,24 +78,66 @@ export class QueryTally {
     if (fallback) d.fallbacks++;
   }
 
-  /** Query counts with their labels; query types outside the common set add up under "other". */
-  queryCounts(): { labels: QueryLabels; count: number }[] {
-    const merged = new Map<string, { labels: QueryLabels; count: number }>();
-    for (const [key, count] of this.queries) {
-      const text = key & (1 << 29) ? 'none' : typeToText((key >>> 12) & 0xffff);
-      const rcode = key & 0xfff;
-      const labels: QueryLabels = {
-        transport: key & (1 << 28) ? 'tcp' : 'udp',
-        qtype: QTYPES.has(text) || text === 'none' ? text : 'other',
-        rcode: RCODES[rcode] ?? (rcode === 16 ? 'BADVERS' : String(rcode)),
-      };
-      const id = `${labels.transport} ${labels.qtype} ${labels.rcode}`;
-      const m = merged.get(id);
-      if (m) m.count += count;
-      else merged.set(id, { labels, count });
-    }
-    return [...merged.values()];
+  data(): TallyData {
+    const times = (t: AnswerTimes): TimesData => ({ counts: [...t.counts], sum: t.sum, count: t.count });
+    return {
+      queries: [...this.queries],
+      dropped: { ...this.dropped },
+      answerTimes: { udp: times(this.answerTimes.udp), tcp: times(this.answerTimes.tcp) },
+      truncated: this.truncated,
+      ecs: this.ecs,
+      decisions: [...this.decisions].map(([lb, d]) => [lb.name.toString(), [...d.pools], d.fallbacks] as const),
+    };
   }
+}
+
+/** The sum of several tallies (the workers' and those of workers gone). */
+export function mergeTallies(list: readonly TallyData[]): TallyData {
+  const queries = new Map<number, number>();
+  const decisions = new Map<string, { pools: Map<string, number>; fallbacks: number }>();
+  const times = () => ({ counts: new Array<number>(ANSWER_BUCKETS.length + 1).fill(0), sum: 0, count: 0 });
+  const answerTimes = { udp: times(), tcp: times() };
+  const dropped = { udp: 0, tcp: 0 };
+  let truncated = 0;
+  let ecs = 0;
+  for (const t of list) {
+    for (const [k, n] of t.queries) queries.set(k, (queries.get(k) ?? 0) + n);
+    for (const tr of TRANSPORTS) {
+      dropped[tr] += t.dropped[tr];
+      const into = answerTimes[tr];
+      t.answerTimes[tr].counts.forEach((n, i) => (into.counts[i] += n));
+      into.sum += t.answerTimes[tr].sum;
+      into.count += t.answerTimes[tr].count;
+    }
+    truncated += t.truncated;
+    ecs += t.ecs;
+    for (const [lb, pools, fallbacks] of t.decisions) {
+      let d = decisions.get(lb);
+      if (!d) decisions.set(lb, (d = { pools: new Map(), fallbacks: 0 }));
+      for (const [pool, n] of pools) d.pools.set(pool, (d.pools.get(pool) ?? 0) + n);
+      d.fallbacks += fallbacks;
+    }
+  }
+  return { queries: [...queries], dropped, answerTimes, truncated, ecs, decisions: [...decisions].map(([lb, d]) => [lb, [...d.pools], d.fallbacks] as const) };
+}
+
+/** Query counts with their labels; query types outside the common set add up under "other". */
+export function queryCounts(tally: TallyData): { labels: QueryLabels; count: number }[] {
+  const merged = new Map<string, { labels: QueryLabels; count: number }>();
+  for (const [key, count] of tally.queries) {
+    const text = key & (1 << 29) ? 'none' : typeToText((key >>> 12) & 0xffff);
+    const rcode = key & 0xfff;
+    const labels: QueryLabels = {
+      transport: key & (1 << 28) ? 'tcp' : 'udp',
+      qtype: QTYPES.has(text) || text === 'none' ? text : 'other',
+      rcode: RCODES[rcode] ?? (rcode === 16 ? 'BADVERS' : String(rcode)),
+    };
+    const id = `${labels.transport} ${labels.qtype} ${labels.rcode}`;
+    const m = merged.get(id);
+    if (m) m.count += count;
+    else merged.set(id, { labels, count });
+  }
+  return [...merged.values()];
 }
 
 export const COMMON_RCODES: readonly string[] = RCODES;

@@ -7,6 +7,7 @@ import type { Snapshot } from './snapshot.js';
 
 export class SnapshotStore {
   private snap: Snapshot;
+  private readonly listeners: ((snap: Snapshot) => void)[] = [];
 
   constructor(initial: Snapshot) {
     this.snap = initial;
@@ -18,10 +19,16 @@ export class SnapshotStore {
 
   /** A new snapshot with `health` replaced; zones and load balancers stay as they are. */
   setHealth(health: HealthView): void {
-    this.snap = { ...this.snap, health };
+    this.replace({ ...this.snap, health });
   }
 
   replace(next: Snapshot): void {
     this.snap = next;
+    for (const l of this.listeners) l(next);
+  }
+
+  /** Calls `listener` after every swap (the primary passes health and configuration on to its workers). */
+  onSwap(listener: (snap: Snapshot) => void): void {
+    this.listeners.push(listener);
   }
 }

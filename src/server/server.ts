@@ -29,6 +29,8 @@ export interface ServerOptions {
   readonly observe?: QueryObserver;
   /** Keeps UDP answers that depend only on the query (src/dns/answer-cache.ts). */
   readonly answerCache?: AnswerCache;
+  /** Bind shared with other processes (cluster workers: the primary holds the sockets). */
+  readonly shared?: boolean;
 }
 
 export interface RunningServer {
@@ -60,10 +62,10 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     for (const { host, port } of opts.listen) {
       // An ephemeral TCP port may be taken for UDP by someone else: try a few times.
       for (let attempt = 0; ; attempt++) {
-        const t = await listenTcp(host, port, handle, opts.log, tcpOpts, table);
+        const t = await listenTcp(host, port, handle, opts.log, tcpOpts, table, !opts.shared);
         const bound = (t.address() as net.AddressInfo).port;
         try {
-          udp.push(await listenUdp(host, bound, handle, opts.log));
+          udp.push(await listenUdp(host, bound, handle, opts.log, !opts.shared));
           tcp.push(t);
           addresses.push({ host, port: bound });
           break;

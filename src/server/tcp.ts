@@ -75,12 +75,13 @@ export class ConnectionTable {
   }
 }
 
-export function listenTcp(host: string, port: number, handle: QueryHandler, log: Logger, opts: TcpOptions, table: ConnectionTable): Promise<net.Server> {
+/** `exclusive` false: in a cluster worker, share the primary's listening socket. */
+export function listenTcp(host: string, port: number, handle: QueryHandler, log: Logger, opts: TcpOptions, table: ConnectionTable, exclusive = true): Promise<net.Server> {
   const server = net.createServer({ noDelay: true }, (socket) => serveConnection(socket, handle, opts, table));
   server.on('error', (err) => log.error({ err, host, port }, 'TCP server error'));
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen({ host, port, exclusive: true, ipv6Only: net.isIPv6(host) }, () => {
+    server.listen({ host, port, exclusive, ipv6Only: net.isIPv6(host) }, () => {
       server.off('error', reject);
       resolve(server);
     });

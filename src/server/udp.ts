@@ -13,7 +13,8 @@ import type { QueryHandler } from './handler.js';
  */
 const SOCKET_BUFFER_BYTES = 8 << 20;
 
-export function listenUdp(host: string, port: number, handle: QueryHandler, log: Logger): Promise<dgram.Socket> {
+/** `exclusive` false: in a cluster worker, share the primary's socket. */
+export function listenUdp(host: string, port: number, handle: QueryHandler, log: Logger, exclusive = true): Promise<dgram.Socket> {
   const socket = dgram.createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4', ipv6Only: isIPv6(host), recvBufferSize: SOCKET_BUFFER_BYTES, sendBufferSize: SOCKET_BUFFER_BYTES });
   socket.on('message', (msg, rinfo) => {
     const out = handle(msg, { transport: 'udp', address: rinfo.address, port: rinfo.port });
@@ -22,7 +23,7 @@ export function listenUdp(host: string, port: number, handle: QueryHandler, log:
   socket.on('error', (err) => log.error({ err, host, port }, 'UDP socket error'));
   return new Promise((resolve, reject) => {
     socket.once('error', reject);
-    socket.bind({ address: host, port, exclusive: true }, () => {
+    socket.bind({ address: host, port, exclusive }, () => {
       socket.off('error', reject);
       resolve(socket);
     });

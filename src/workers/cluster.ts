@@ -1,0 +1,192 @@
+/**
+ * Several processes answering on the same addresses (`--workers N`, Node's cluster module: the
+ * primary holds the UDP and TCP sockets and the workers share them). The primary loads and
+ * checks the configuration, probes health once, serves the HTTP API, reloads and watches the
+ * files; it answers no queries. Workers answer queries from their own snapshots: they load the
+ * same files, take health and runtime overrides from the primary, and report their counters
+ * to it for /metrics. Persistence needs no sharing: its choices are deterministic, so every
+ * worker pins a client to the same origin.
+ */
+import cluster, { type Worker } from 'node:cluster';
+import type { App } from '../app.js';
+import { mergeStats, type QueryStats } from '../api/metrics.js';
+import type { Override } from '../config/overrides.js';
+import type { Snapshot } from '../config/snapshot.js';
+import type { Logger } from '../log.js';
+import type { ListenAddress } from '../server/server.js';
+import { healthData, type HealthData } from './health-data.js';
+
+type ToWorker =
+  | { readonly type: 'health'; readonly data: HealthData }
+  /** `reload`: load the files again (the primary reloaded); always: these overrides. */
+  | { readonly type: 'config'; readonly reload: boolean; readonly overrides: readonly Override[] }
+  | { readonly type: 'stats'; readonly id: number }
+  | { readonly type: 'stop' };
+
+type ToPrimary =
+  | { readonly type: 'listening'; readonly addresses: readonly ListenAddress[] }
+  | { readonly type: 'stats'; readonly id: number; readonly stats: QueryStats };
+
+/** How long /metrics waits for a worker's counters. */
+const STATS_TIMEOUT_MS = 1000;
+/** A worker that dies is started again after this long (doubling while it keeps dying, up to a minute). */
+const RESTART_DELAY_MS = 500;
+
+export class WorkerPool {
+  private readonly workers = new Set<Worker>();
+  private readonly listening = new Set<Worker>();
+  private readonly lastStats = new Map<Worker, QueryStats>();
+  /** Counters of workers gone, so totals never go backwards when one is replaced. */
+  private retired: QueryStats[] = [];
+  private readonly pending = new Map<number, (s: QueryStats) => void>();
+  private nextId = 1;
+  private stopping = false;
+  private restartDelay = RESTART_DELAY_MS;
+  private lastConfig: { zones: object; lb: object } | undefined;
+
+  constructor(
+    private readonly app: App,
+    private readonly count: number,
+    private readonly log: Logger,
+  ) {}
+
+  /** Starts the workers; resolves when every one is listening, rejects if one fails to start. */
+  start(): Promise<readonly ListenAddress[]> {
+    this.app.store.onSwap((snap) => this.onSwap(snap));
+    this.lastConfig = { zones: this.app.store.current.zones, lb: this.app.store.current.lb };
+    return new Promise((resolve, reject) => {
+      let addresses: readonly ListenAddress[] = [];
+      for (let i = 0; i < this.count; i++) {
+        this.fork({
+          onListening: (a) => {
+            addresses = a;
+            if (this.listening.size === this.count) resolve(addresses);
+          },
+          onEarlyExit: (code) => reject(new Error(`worker exited with code ${code} before listening (see its log above)`)),
+        });
+      }
+    });
+  }
+
+  /** Reasons not to be ready: workers still starting. */
+  notReady(): string[] {
+    return this.listening.size < this.count ? [`${this.listening.size} of ${this.count} workers listening`] : [];
+  }
+
+  /** The workers' counters summed, with those of workers gone; a worker slow to answer gives its last report. */
+  async stats(): Promise<QueryStats> {
+    const asks = [...this.listening].map(
+      (w) =>
+        new Promise<QueryStats | undefined>((resolve) => {
+          const id = this.nextId++;
+          const timer = setTimeout(() => {
+            this.pending.delete(id);
+            resolve(this.lastStats.get(w));
+          }, STATS_TIMEOUT_MS);
+          this.pending.set(id, (s) => {
+            clearTimeout(timer);
+            this.lastStats.set(w, s);
+            resolve(s);
+          });
+          send(w, { type: 'stats', id });
+        }),
+    );
+    const got = (await Promise.all(asks)).filter((s): s is QueryStats => s !== undefined);
+    return mergeStats([...this.retired, ...got]);
+  }
+
+  /** Asks every worker to drain and exit; resolves when all have (or after `graceMs`, killing the rest). */
+  async stop(graceMs = 10_000): Promise<void> {
+    this.stopping = true;
+    const exits = [...this.workers].map((w) => new Promise<void>((r) => (w.isDead() ? r() : w.once('exit', () => r()))));
+    for (const w of this.workers) send(w, { type: 'stop' });
+    const timer = setTimeout(() => {
+      for (const w of this.workers) if (!w.isDead()) w.kill('SIGKILL');
+    }, graceMs);
+    await Promise.all(exits);
+    clearTimeout(timer);
+  }
+
+  private fork(hooks: { onListening?: (a: readonly ListenAddress[]) => void; onEarlyExit?: (code: number | null) => void } = {}): void {
+    const w = cluster.fork();
+    this.workers.add(w);
+    w.on('message', (m: ToPrimary) => {
+      if (m.type === 'listening') {
+        this.listening.add(w);
+        this.restartDelay = RESTART_DELAY_MS;
+        // A worker loaded the files itself; it gets the overrides and the health now in force.
+        send(w, { type: 'config', reload: false, overrides: [...this.app.overrides.values()] });
+        send(w, { type: 'health', data: healthData(this.app.store.current.lb, this.app.store.current.health) });
+        hooks.onListening?.(m.addresses);
+      } else if (m.type === 'stats') {
+        const done = this.pending.get(m.id);
+        this.pending.delete(m.id);
+        done?.(m.stats);
+      }
+    });
+    w.on('exit', (code, signal) => {
+      const wasListening = this.listening.delete(w);
+      this.workers.delete(w);
+      const last = this.lastStats.get(w);
+      if (last) this.retired = [mergeStats([...this.retired, last])];
+      this.lastStats.delete(w);
+      if (this.stopping) return;
+      if (!wasListening && hooks.onEarlyExit) {
+        hooks.onEarlyExit(code);
+        return;
+      }
+      this.log.error({ pid: w.process.pid, code, signal, restartInMs: this.restartDelay }, 'worker died; starting another');
+      setTimeout(() => {
+        if (!this.stopping) this.fork();
+      }, this.restartDelay).unref();
+      this.restartDelay = Math.min(this.restartDelay * 2, 60_000);
+    });
+  }
+
+  /** Passes every change of configuration (reload, overrides) and health on to the workers. */
+  private onSwap(snap: Snapshot): void {
+    const last = this.lastConfig!;
+    if (snap.zones !== last.zones || snap.lb !== last.lb) {
+      // New zones: the primary reloaded the files. Only new load balancers: overrides changed.
+      const reload = snap.zones !== last.zones;
+      this.lastConfig = { zones: snap.zones, lb: snap.lb };
+      this.broadcast({ type: 'config', reload, overrides: [...this.app.overrides.values()] });
+    }
+    this.broadcast({ type: 'health', data: healthData(snap.lb, snap.health) });
+  }
+
+  private broadcast(m: ToWorker): void {
+    for (const w of this.listening) send(w, m);
+  }
+}
+
+function send(w: Worker, m: ToWorker): void {
+  if (w.isConnected()) w.send(m);
+}
+
+/** In a worker: follows the primary's messages, and drains then exits when told to stop. */
+export function serveAsWorker(app: App, log: Logger): void {
+  let stopping = false;
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    app.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on('message', (m: ToWorker) => {
+    if (m.type === 'health') app.setHealthData(m.data);
+    else if (m.type === 'config') {
+      app.replaceOverrides(m.overrides);
+      if (m.reload) void app.reload('the primary reloaded').catch((err: unknown) => log.error({ err }, 'reload failed'));
+    } else if (m.type === 'stats') process.send?.({ type: 'stats', id: m.id, stats: app.queryStats() } satisfies ToPrimary);
+    else if (m.type === 'stop') stop();
+  });
+  // systemd and `docker stop` signal the whole group: a worker drains on its own too.
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+  // The primary gone (killed): nothing will tell us to stop.
+  process.on('disconnect', stop);
+  process.send?.({ type: 'listening', addresses: app.server.addresses } satisfies ToPrimary);
+}
