@@ -115,16 +115,20 @@ async function openDatabase(path: string, problems: Problem[]): Promise<Database
   }
 }
 
-/** Cached "not located" (lru-cache stores no undefined). */
-const NOT_FOUND = Object.freeze({ notFound: true });
-type CacheValue = GeoResult | typeof NOT_FOUND;
+/** What is known of one address: where it is (undefined: nowhere), and once asked, the widest uniform prefix. */
+interface CacheValue {
+  readonly result: GeoResult | undefined;
+  widest?: number;
+}
 
 /** `::ffff:` + 7 characters of dotted IPv4 at least. */
 const MAPPED_PREFIX = 7;
 
 class CachedLocator implements GeoLocator {
   private readonly cache: LRUCache<string, CacheValue>;
-  private readonly widened: LRUCache<string, number>;
+  /** The entry of the last lookup: ECS scope asks about the address just located. */
+  private lastIp: string | undefined;
+  private lastValue: CacheValue | undefined;
   private hits = 0;
   private misses = 0;
   // Scratch space for one lookup at a time (JavaScript runs one at a time).
@@ -139,7 +143,6 @@ class CachedLocator implements GeoLocator {
     private readonly capacity: number,
   ) {
     this.cache = new LRUCache<string, CacheValue>({ max: capacity });
-    this.widened = new LRUCache<string, number>({ max: capacity });
     for (const o of overrides.overrides) {
       this.overrideResults.set(o, Object.freeze({ location: o.location, prefixLength: o.prefixLength, source: 'override' }));
     }
@@ -147,28 +150,29 @@ class CachedLocator implements GeoLocator {
 
   lookup(ip: string): GeoResult | undefined {
     if (typeof ip !== 'string') return undefined;
-    const cached = this.cache.get(ip);
-    if (cached !== undefined) {
+    let value = this.cache.get(ip);
+    if (value !== undefined) {
       this.hits++;
-      return cached === NOT_FOUND ? undefined : (cached as GeoResult);
+    } else {
+      this.misses++;
+      const family = isIP(ip);
+      // Not cached: junk input must not evict real client networks.
+      if (family === 0) return undefined;
+      value = { result: this.resolve(ip, family === 4 ? 4 : 6) };
+      this.cache.set(ip, value);
     }
-    this.misses++;
-    const family = isIP(ip);
-    // Not cached: junk input must not evict real client networks.
-    if (family === 0) return undefined;
-    const result = this.resolve(ip, family === 4 ? 4 : 6);
-    this.cache.set(ip, result ?? NOT_FOUND);
-    return result;
+    this.lastIp = ip;
+    this.lastValue = value;
+    return value.result;
   }
 
   widestPrefix(ip: string, hit: GeoResult): number {
-    let p = this.widened.get(ip);
-    if (p === undefined) {
-      const family = isIP(ip);
-      // Walks use uncached lookups, so that they neither evict clients nor skew the hit rate.
-      p = family === 0 ? hit.prefixLength : widestUniformPrefix((a) => this.resolve(a, family === 4 ? 4 : 6), ip, hit);
-      this.widened.set(ip, p);
-    }
+    const value = this.lastIp === ip ? this.lastValue : this.cache.peek(ip);
+    if (value?.widest !== undefined) return value.widest;
+    const family = isIP(ip);
+    // Walks use uncached lookups, so that they neither evict clients nor skew the hit rate.
+    const p = family === 0 ? hit.prefixLength : widestUniformPrefix((a) => this.resolve(a, family === 4 ? 4 : 6), ip, hit);
+    if (value && value.result === hit) value.widest = p;
     return p;
   }
 

@@ -31,13 +31,13 @@ export function createHandler(snapshot: () => Snapshot, log: Logger, opts: Handl
   const cache = opts.answerCache;
   return (msg, client) => {
     try {
-      const start = observe ? process.hrtime.bigint() : 0n;
+      const start = observe ? performance.now() : 0;
       const snap = snapshot();
       const key = cache && client.transport === 'udp' ? cache.key(msg, snap) : undefined;
       const hit = key === undefined ? undefined : cache!.get(key, msg);
       const info = hit ? hit.info : respond(snap, msg, client.transport === 'tcp', client.address);
       if (key !== undefined && !hit) cache!.offer(key, info);
-      if (observe) observe(info, client.transport, Number(process.hrtime.bigint() - start) / 1e9);
+      if (observe) observe(info, client.transport, (performance.now() - start) / 1000);
       if (debug) {
         const q = info.question;
         log.debug({ client: client.address, transport: client.transport, qname: q?.qname.toString(), qtype: q?.qtype, rcode: info.rcode, tc: info.truncated, reason: info.reason, cached: hit !== undefined }, 'query');
