@@ -9,7 +9,8 @@ import dgram from 'node:dgram';
 
 const [port, hex] = process.argv.slice(2);
 const reply = Buffer.from(hex, 'hex');
-const socket = dgram.createSocket({ type: 'udp4', recvBufferSize: 4 << 20 });
+// The same socket settings as steerdns's (src/server/udp.ts), the address lookup included.
+const socket = dgram.createSocket({ type: 'udp4', recvBufferSize: 8 << 20, sendBufferSize: 8 << 20, lookup: (address, _opts, callback) => callback(null, address, 4) });
 socket.on('message', (msg, rinfo) => {
   if (msg.length < 2) return;
   const out = Buffer.allocUnsafe(reply.length);

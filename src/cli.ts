@@ -5,6 +5,7 @@
  * shows how one query would be answered and why.
  */
 import cluster from 'node:cluster';
+import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { explain, ExplainError } from './api/explain.js';
@@ -136,6 +137,8 @@ async function main(argv: string[]): Promise<number> {
   const format = values['log-format']!;
   if (format !== 'json' && format !== 'pretty') throw new UsageError(`--log-format "${format}": expected json or pretty`);
   const listen = (values.listen ?? ['127.0.0.1:5300']).map(parseListen);
+  // A nameserver binds addresses; UDP replies also skip name lookups (src/server/udp.ts).
+  for (const l of listen) if (!isIP(l.host)) throw new UsageError(`--listen "${l.host}:${l.port}": HOST must be an IP address`);
   const tcp = {
     idleTimeoutMs: positiveNumber('tcp-idle-timeout', values['tcp-idle-timeout'], 10) * 1000,
     maxConnections: Math.floor(positiveNumber('tcp-max-connections', values['tcp-max-connections'], 1000)),

@@ -14,8 +14,16 @@ import type { QueryHandler } from './handler.js';
 const SOCKET_BUFFER_BYTES = 8 << 20;
 
 /** `exclusive` false: in a cluster worker, share the primary's socket. */
+/**
+ * Replies go back to the address a query came from, always an IP literal: handing it back at
+ * once spares dgram's default lookup, which defers every send to the next tick.
+ */
+function literalAddress(address: string, _opts: unknown, callback: (err: NodeJS.ErrnoException | null, address: string, family: number) => void): void {
+  callback(null, address, isIPv6(address) ? 6 : 4);
+}
+
 export function listenUdp(host: string, port: number, handle: QueryHandler, log: Logger, exclusive = true): Promise<dgram.Socket> {
-  const socket = dgram.createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4', ipv6Only: isIPv6(host), recvBufferSize: SOCKET_BUFFER_BYTES, sendBufferSize: SOCKET_BUFFER_BYTES });
+  const socket = dgram.createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4', ipv6Only: isIPv6(host), recvBufferSize: SOCKET_BUFFER_BYTES, sendBufferSize: SOCKET_BUFFER_BYTES, lookup: literalAddress });
   socket.on('message', (msg, rinfo) => {
     const out = handle(msg, { transport: 'udp', address: rinfo.address, port: rinfo.port });
     if (out) socket.send(out, rinfo.port, rinfo.address);
