@@ -17,7 +17,8 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../../..');
 
 const { values } = parseArgs({
   options: {
-    duration: { type: 'string', default: '10' },
+    duration: { type: 'string', default: '5' },
+    repeat: { type: 'string', default: '3' },
     'latency-duration': { type: 'string', default: '5' },
     scenarios: { type: 'string' },
     workers: { type: 'string' },
@@ -27,6 +28,7 @@ const { values } = parseArgs({
 });
 const DURATION = Number(values.duration);
 const LATENCY_DURATION = Number(values['latency-duration']);
+const REPEAT = Number(values.repeat);
 
 /** With two or more CPUs and taskset: the server on CPU 1, dnsperf on CPU 0. */
 const pin = !values['no-pin'] && cpus().length >= 2 && onPath('taskset');
@@ -38,6 +40,8 @@ interface Row {
   readonly scenario: string;
   readonly what: string;
   readonly qps: number;
+  /** To the ceiling runs around this one (steerdns rows only). */
+  readonly ratio: number;
   readonly lostPct: number;
   readonly rate: number;
   readonly avgMs: number;
@@ -45,7 +49,7 @@ interface Row {
   readonly rssMiB: number;
 }
 
-async function measure(server: Server, label: string, s: Scenario, file: string): Promise<Row> {
+async function measure(server: Server, label: string, s: Scenario, file: string, latency: boolean): Promise<Row> {
   const port = server.port;
   // Warm-up: the JIT, and one pass through the file so every client subnet has been seen once
   // (the first sight of a subnet costs geolocation and ECS scope work; the steady state is measured).
@@ -54,19 +58,20 @@ async function measure(server: Server, label: string, s: Scenario, file: string)
   const sat: PerfResult = await dnsperf({ port, file, seconds: DURATION, cpu: CLIENT_CPU });
   const rate = Math.round(sat.qps / 2);
   // 50 outstanding: dnsperf's own bursts (two threads on one CPU) otherwise dominate the tail.
-  const lat = await dnsperf({ port, file, seconds: LATENCY_DURATION, rate, latencies: true, outstanding: 50, cpu: CLIENT_CPU });
+  const lat = latency ? await dnsperf({ port, file, seconds: LATENCY_DURATION, rate, latencies: true, outstanding: 50, cpu: CLIENT_CPU }) : undefined;
   const row = {
     server: label,
     scenario: s.name,
     what: s.what,
     qps: sat.qps,
+    ratio: NaN,
     lostPct: (100 * sat.lost) / Math.max(1, sat.sent),
-    rate,
-    avgMs: mean(lat.latencies!) * 1000,
-    p99Ms: quantile(lat.latencies!, 0.99) * 1000,
+    rate: lat ? rate : NaN,
+    avgMs: lat ? mean(lat.latencies!) * 1000 : NaN,
+    p99Ms: lat ? quantile(lat.latencies!, 0.99) * 1000 : NaN,
     rssMiB: server.peakRssMiB(),
   };
-  process.stderr.write(`bench: ${label} ${s.name}: ${Math.round(row.qps)} q/s, p99 ${row.p99Ms.toFixed(3)} ms at ${rate} q/s\n`);
+  process.stderr.write(`bench: ${label} ${s.name}: ${Math.round(row.qps)} q/s${lat ? `, p99 ${row.p99Ms.toFixed(3)} ms at ${rate} q/s` : ''}\n`);
   return row;
 }
 
@@ -88,53 +93,78 @@ async function main(): Promise<void> {
   await probe.stop();
 
   const rows: Row[] = [];
-  const ceilingRun = async () => {
+  // The ceiling runs before and after every steerdns row, fed the same queries; each row's ratio
+  // is to the mean of the two around it, so the machine's drift during the run cancels out.
+  const ceilingRun = async (s: Scenario, latency: boolean): Promise<Row> => {
     const ceiling = await startCeiling(ROOT, port, reply, SERVER_CPU);
     try {
-      rows.push(await measure(ceiling, 'ceiling', list[0], files.get(list[0].name)!));
+      const row = await measure(ceiling, 'ceiling', s, files.get(s.name)!, latency);
+      rows.push(row);
+      return row;
     } finally {
       await ceiling.stop();
     }
   };
-  await ceilingRun();
-  for (const s of list) {
-    const nodeArgs = values['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', join(ROOT, 'bench/results/profiles'), '--cpu-prof-name', `${s.name}.cpuprofile`] : [];
-    const server = await startSteerdns({ root: ROOT, zones, port, cpu: SERVER_CPU, extraArgs, nodeArgs });
-    try {
-      rows.push(await measure(server, 'steerdns', s, files.get(s.name)!));
-    } finally {
-      await server.stop();
+  const oneRound = async (round: number): Promise<void> => {
+    let before = await ceilingRun(list[0], round === 0);
+    for (const s of list) {
+      const nodeArgs = values['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', join(ROOT, 'bench/results/profiles'), '--cpu-prof-name', `${s.name}.cpuprofile`] : [];
+      const server = await startSteerdns({ root: ROOT, zones, port, cpu: SERVER_CPU, extraArgs, nodeArgs });
+      let row: Row;
+      try {
+        row = await measure(server, 'steerdns', s, files.get(s.name)!, true);
+      } finally {
+        await server.stop();
+      }
+      const after = await ceilingRun(s, false);
+      rows.splice(rows.length - 1, 0, { ...row, ratio: row.qps / ((before.qps + after.qps) / 2) });
+      before = after;
     }
-  }
-  await ceilingRun(); // again at the end: the machine's drift shows in the two ceiling rows
+  };
+  // Several rounds: this kind of machine drifts by tens of percent within a minute, so the
+  // table gives each figure's median over the rounds (the JSON keeps every run).
+  for (let round = 0; round < REPEAT; round++) await oneRound(round);
   rmSync(work, { recursive: true, force: true });
   report(rows);
 }
 
+function median(values: number[]): number {
+  const v = values.filter((x) => !Number.isNaN(x)).sort((a, b) => a - b);
+  if (v.length === 0) return NaN;
+  return v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+}
+
 function report(rows: Row[]): void {
-  const ceilings = rows.filter((r) => r.server === 'ceiling');
-  const ceilingQps = ceilings.reduce((s, r) => s + r.qps, 0) / ceilings.length;
-  const header = ['server', 'scenario', 'q/s', 'ratio', 'lost', 'latency at', 'avg ms', 'p99 ms', 'peak RSS'];
-  const lines = rows.map((r) => [
-    r.server,
-    r.scenario,
-    String(Math.round(r.qps)),
-    (r.qps / ceilingQps).toFixed(2),
-    `${r.lostPct.toFixed(2)}%`,
-    `${r.rate} q/s`,
-    r.avgMs.toFixed(3),
-    r.p99Ms.toFixed(3),
-    `${r.rssMiB.toFixed(0)} MiB`,
-  ]);
+  const fixed = (n: number, digits: number, unit = '') => (Number.isNaN(n) ? '' : n.toFixed(digits) + unit);
+  const header = ['scenario', 'steerdns q/s', 'ceiling q/s', 'ratio (min-max)', 'lost', 'latency at', 'avg ms', 'p99 ms', 'peak RSS'];
+  const names = [...new Set(rows.map((r) => r.scenario))];
+  const lines = names.map((name) => {
+    const mine = rows.filter((r) => r.scenario === name && r.server === 'steerdns');
+    const ceiling = rows.filter((r) => r.scenario === name && r.server === 'ceiling');
+    const ratios = mine.map((r) => r.ratio);
+    return [
+      name,
+      fixed(median(mine.map((r) => r.qps)), 0),
+      fixed(median(ceiling.map((r) => r.qps)), 0),
+      `${fixed(median(ratios), 2)} (${fixed(Math.min(...ratios), 2)}-${fixed(Math.max(...ratios), 2)})`,
+      `${Math.max(...mine.map((r) => r.lostPct)).toFixed(2)}%`,
+      fixed(median(mine.map((r) => r.rate)), 0, ' q/s'),
+      fixed(median(mine.map((r) => r.avgMs)), 3),
+      fixed(median(mine.map((r) => r.p99Ms)), 3),
+      `${Math.max(...mine.map((r) => r.rssMiB)).toFixed(0)} MiB`,
+    ];
+  });
+  const ceilingLatency = rows.find((r) => r.server === 'ceiling' && !Number.isNaN(r.p99Ms));
   const table = [header, header.map(() => '---'), ...lines].map((l) => `| ${l.join(' | ')} |`).join('\n');
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
   const about = [
     `steerdns benchmark, ${new Date().toISOString()}`,
     `${cpu}, ${cpus().length} CPUs, Node ${process.version}; ${pin ? 'server pinned to CPU 1, dnsperf to CPU 0' : 'not pinned'}; ` +
-      `dnsperf -c 10 -q 200 for ${DURATION} s at saturation after one warm-up pass through the queries, latency (-q 50) at half of each row's own rate for ${LATENCY_DURATION} s; ` +
-      `ratio = q/s over the mean of the ceiling rows (${Math.round(ceilingQps)} q/s)${values.workers ? `; --workers ${values.workers}` : ''}`,
+      `${REPEAT} rounds, medians; each round: dnsperf -c 10 -q 200 for ${DURATION} s at saturation after one warm-up pass through the queries, latency (-q 50) at half of the row's own rate for ${LATENCY_DURATION} s; ` +
+      `ratio = steerdns q/s over the mean of the ceiling runs just before and after it, fed the same queries${values.workers ? `; --workers ${values.workers}` : ''}` +
+      (ceilingLatency ? `; the ceiling's own latency at ${fixed(ceilingLatency.rate, 0)} q/s: avg ${fixed(ceilingLatency.avgMs, 3)} ms, p99 ${fixed(ceilingLatency.p99Ms, 3)} ms` : ''),
     '',
-    ...rows.map((r) => `- ${r.scenario}: ${r.what}`).filter((l, i, a) => a.indexOf(l) === i),
+    ...names.map((n) => `- ${n}: ${rows.find((r) => r.scenario === n)!.what}`),
   ].join('\n');
   const text = `${about}\n\n${table}\n`;
   process.stdout.write(`\n${text}`);
@@ -142,7 +172,7 @@ function report(rows: Row[]): void {
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `${new Date().toISOString().replace(/[:.]/g, '-')}.md`);
   writeFileSync(file, text);
-  writeFileSync(file.replace(/\.md$/, '.json'), JSON.stringify({ rows, ceilingQps }, null, 2));
+  writeFileSync(file.replace(/\.md$/, '.json'), JSON.stringify({ rows }, null, 2));
   process.stdout.write(`\nwritten to ${file}\n`);
 }
 
