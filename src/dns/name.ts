@@ -20,23 +20,18 @@ export class Name {
   readonly wire: Buffer;
   /** Number of labels; 0 for the root. */
   readonly labelCount: number;
-  private labelList: readonly Buffer[] | undefined;
 
-  private constructor(wire: Buffer, key: string, labelCount: number, labels?: readonly Buffer[]) {
+  private constructor(wire: Buffer, key: string, labelCount: number) {
     this.wire = wire;
     this.key = key;
     this.labelCount = labelCount;
-    this.labelList = labels;
   }
 
-  /** Labels from the leftmost, as views of `wire`; the root has none. */
+  /** Labels from the leftmost, as views of `wire`; the root has none. Made when asked, not kept: zones hold names by the million. */
   get labels(): readonly Buffer[] {
-    if (this.labelList === undefined) {
-      const out: Buffer[] = [];
-      for (let p = 0; this.wire[p] !== 0; p += 1 + this.wire[p]) out.push(this.wire.subarray(p + 1, p + 1 + this.wire[p]));
-      this.labelList = out;
-    }
-    return this.labelList;
+    const out: Buffer[] = [];
+    for (let p = 0; this.wire[p] !== 0; p += 1 + this.wire[p]) out.push(this.wire.subarray(p + 1, p + 1 + this.wire[p]));
+    return out;
   }
 
   static readonly root = Name.fromLabels([]);
@@ -57,7 +52,7 @@ export class Name {
       o += l.length;
     }
     wire[o] = 0;
-    return new Name(wire, keyOfLabels(labels), labels.length, labels);
+    return new Name(wire, keyOfLabels(labels), labels.length); // labels again from the wire when asked: names are kept by the million
   }
 
   /**
@@ -164,7 +159,10 @@ export class Name {
   /** The name with the leftmost label removed; the root's parent is undefined. */
   parent(): Name | undefined {
     if (this.labelCount === 0) return undefined;
-    return Name.fromLabels(this.labels.slice(1) as Buffer[]);
+    if (this.key.includes('\\')) return Name.fromLabels(this.labels.slice(1) as Buffer[]);
+    // No escapes: the parent's key follows the first dot, its wire form the first label.
+    const rest = this.key.slice(this.key.indexOf('.') + 1);
+    return new Name(this.wire.subarray(1 + this.wire[0]), rest === '' ? '.' : rest, this.labelCount - 1);
   }
 
   private suffixes?: readonly string[];

@@ -26,8 +26,9 @@ const isSpace = (c: string): boolean => c === ' ' || c === '\t' || c === '\r';
 const isDelimiter = (c: string): boolean =>
   isSpace(c) || c === '\n' || c === ';' || c === '(' || c === ')' || c === '"';
 
-export function tokenize(text: string): Entry[] {
-  const entries: Entry[] = [];
+/** Entries one at a time: a zone of a million records is never held as tokens all at once. */
+export function* tokenize(text: string): Generator<Entry> {
+  const entries: Entry[] = []; // finished, not yet handed out (at most one or two)
   let tokens: Token[] = [];
   let start = 1;
   let indented = false;
@@ -48,6 +49,10 @@ export function tokenize(text: string): Entry[] {
 
   let i = text.charCodeAt(0) === 0xfeff ? 1 : 0; // skip a byte-order mark
   while (i < text.length) {
+    if (entries.length > 0) {
+      yield* entries;
+      entries.length = 0;
+    }
     const c = text[i];
     if (atLineStart) {
       atLineStart = false;
@@ -99,5 +104,5 @@ export function tokenize(text: string): Entry[] {
     error = { line: parenLine, message: `unbalanced parenthesis opened on line ${parenLine}` };
   }
   finish();
-  return entries;
+  yield* entries;
 }

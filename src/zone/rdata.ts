@@ -261,13 +261,16 @@ export function parseRdata(type: number, toks: readonly Token[], origin: Name): 
     if (wire.length > MAX_RDATA) throw new RdataError(`${name} rdata is ${wire.length} octets; at most ${MAX_RDATA}`);
   }
   try {
-    return { wire, names: checkWire(type, wire) };
+    const names = checkWire(type, wire);
+    return { wire, names: names.length === 0 ? NO_NAMES : names }; // one shared empty list: zones hold rdata by the million
   } catch (e) {
     if (!(e instanceof RdataError)) throw e;
     const prefix = generic ? `RFC 3597 rdata is not a valid ${name} record` : `bad ${name} record`;
     throw new RdataError(`${prefix}: ${e.message}`, toks[0]?.line);
   }
 }
+
+const NO_NAMES: readonly EmbeddedName[] = Object.freeze([]);
 
 /** Walks a wire rdata, throwing RdataError (reason only) when it is malformed. */
 class Reader {
