@@ -253,7 +253,7 @@ export function compileZone(apex: Name, records: readonly ZoneRecord[], file: st
   const apexNode = building.get(apex.key)!;
   const soa = find(apexNode, T.SOA);
   if (!soa) error(0, `zone ${apex} has no SOA record at its apex`);
-  if (!find(apexNode, T.NS)) error(soa?.line ?? 0, `zone ${apex} has no NS records at its apex`);
+  if (!find(apexNode, T.NS)) error(soa?.line ?? 0, `zone ${apex} has no NS records at its apex`, soa?.file);
 
   // Zone cuts: NS anywhere but the apex. Data below a cut other than glue is occluded.
   const cuts = new Set<string>();
