@@ -11,9 +11,10 @@ import { applyOverrides, overrideKey, type Override, type Overrides } from './co
 import type { Snapshot } from './config/snapshot.js';
 import { SnapshotStore } from './config/store.js';
 import { AnswerCache, DEFAULT_ANSWER_CACHE_SIZE } from './dns/answer-cache.js';
+import { randomCookieSecrets, ServerCookies, type CookieSecrets } from './dns/cookies.js';
 import { viewOf, type HealthData } from './workers/health-data.js';
 import { rdataText } from './dns/present.js';
-import { T } from './dns/types.js';
+import { T, typeToText } from './dns/types.js';
 import { HealthMonitor } from './health/monitor.js';
 import { openGeoLocator, type GeoLocator, type GeoOptions } from './geo/locator.js';
 import { openAsnDatabase } from './geo/asn.js';
@@ -25,6 +26,7 @@ import { PinTable, type AsnLookup } from './lb/persistence.js';
 import type { Logger } from './log.js';
 import { startServer, type ListenAddress, type RunningServer } from './server/server.js';
 import type { TcpOptions } from './server/tcp.js';
+import { ResponseRateLimiter, type RrlOptions } from './server/rrl.js';
 
 export interface AppOptions {
   readonly zonesDir: string;
@@ -46,6 +48,10 @@ export interface AppOptions {
   readonly persistenceMaxEntries?: number;
   /** Entries per generation of the answer cache (default 10,000); 0 turns it off. */
   readonly answerCacheSize?: number;
+  /** Response rate limiting of UDP responses (--rrl ...); default off. */
+  readonly rrl?: RrlOptions;
+  /** DNS Cookies secrets (--cookie-secret); default: a random one for this process. */
+  readonly cookieSecrets?: CookieSecrets;
   /**
    * Where health comes from: `probe` (default) runs the monitors here; `remote` runs none and
    * takes what `setHealthData` is given (a worker, fed by the primary that probes).
@@ -123,10 +129,11 @@ export async function startApp(opts: AppOptions): Promise<App> {
   }
   // State beside the snapshot: every snapshot swapped in (health, reload) carries the same table.
   const persistence = new PinTable({ maxEntries: opts.persistenceMaxEntries, now: opts.now });
+  const cookies = new ServerCookies(opts.cookieSecrets ?? randomCookieSecrets());
 
   const hostnames = new HostnameCache(log, { ...DEFAULT_HOSTNAME_OPTIONS, servers: opts.resolvers });
   hostnames.track(externalHostnames(loaded));
-  const snapshot: Snapshot = { zones: loaded.zones, lb: loaded.lb, health: ALL_HEALTHY, pop: opts.pop ?? {}, hostnames, random: opts.random ?? Math.random, geo: geo.locator, asn, persistence };
+  const snapshot: Snapshot = { zones: loaded.zones, lb: loaded.lb, health: ALL_HEALTHY, pop: opts.pop ?? {}, hostnames, random: opts.random ?? Math.random, geo: geo.locator, asn, persistence, cookies };
   const store = new SnapshotStore(snapshot);
 
   /** Where to probe an origin: its IP, or the addresses its hostname has now. */
@@ -166,7 +173,8 @@ export async function startApp(opts: AppOptions): Promise<App> {
 
   let server: RunningServer;
   try {
-    server = await startServer({ listen: opts.listen, snapshot: () => store.current, log, tcp: opts.tcp, observe: metrics.observe, answerCache, shared: opts.sharedPorts });
+    const rrl = opts.listen.length > 0 ? rateLimiter(opts.rrl, log) : undefined; // a primary with workers answers nothing
+    server = await startServer({ listen: opts.listen, snapshot: () => store.current, log, tcp: opts.tcp, observe: metrics.observe, answerCache, rrl, shared: opts.sharedPorts });
   } catch (err) {
     health.stop();
     hostnames.stop();
@@ -262,6 +270,15 @@ function losses(current: LoadedConfig, next: LoadedConfig): string[] {
   for (const z of current.zones.zones) if (![...next.zones.zones].some((n) => n.origin.key === z.origin.key)) lost.push(`zone ${z.origin}`);
   for (const key of current.lb.loadBalancers.keys()) if (!next.lb.loadBalancers.has(key)) lost.push(`load balancer ${key}`);
   return lost;
+}
+
+/** The response rate limiter for `opts`, logging each client network it starts limiting; none when off. */
+function rateLimiter(opts: RrlOptions | undefined, log: Logger): ResponseRateLimiter | undefined {
+  if (!opts) return undefined;
+  const rrl = new ResponseRateLimiter(opts, {
+    onLimited: (e) => log.warn({ network: e.network, class: e.kind, name: e.name || undefined, qtype: e.qtype ? typeToText(e.qtype) : undefined, rate: e.rate, logOnly: opts.logOnly || undefined, suppressed: e.suppressed || undefined }, 'response rate limiting a client network'),
+  });
+  return rrl.enabled ? rrl : undefined;
 }
 
 /** Periodic line with the geolocation cache's size and hit rate and the persistence table's. */

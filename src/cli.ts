@@ -22,13 +22,16 @@ import { icmpUnavailable } from './health/icmp-check.js';
 import { openGeoLocator } from './geo/locator.js';
 import { PinTable } from './lb/persistence.js';
 import { serveAsWorker, WorkerPool } from './workers/cluster.js';
+import { parseNetwork, type RrlOptions } from './server/rrl.js';
+import { formatCookieSecrets, parseCookieSecrets, randomCookieSecrets } from './dns/cookies.js';
 
 const USAGE = `usage:
   steerdns serve [--zones DIR] [--listen HOST:PORT]... [--log-level LEVEL] [--log-format json|pretty]
-                 [--tcp-idle-timeout SECONDS] [--tcp-max-connections N] [--resolver HOST:PORT]...
+                 [--tcp-idle-timeout SECONDS] [--tcp-max-connections N] [--tcp-max-per-client N]
+                 [--tcp-max-lifetime SECONDS] [--resolver HOST:PORT]...
                  [--asn-db FILE.mmdb] [--persistence-max-entries N] [--answer-cache-size N] [--no-watch]
-                 [--workers N]
-                 [--api HOST:PORT|off] [--api-token TOKEN] [POP FLAGS] [GEO FLAGS]
+                 [--workers N] [--cookie-secret HEX[,PREVIOUS]]
+                 [--api HOST:PORT|off] [--api-token TOKEN] [POP FLAGS] [GEO FLAGS] [RRL FLAGS]
   steerdns check [--zones DIR] [GEO FLAGS]
   steerdns explain NAME [TYPE] [--client IP] [--ecs ADDRESS/PREFIX] [--zones DIR] [POP FLAGS] [GEO FLAGS]
 
@@ -36,12 +39,23 @@ POP FLAGS (this node's location): --pop CODE  --pop-country CC  --pop-region REG
                                   --pop-coordinates LAT,LON
 GEO FLAGS (locating clients):     --geoip FILE.mmdb (repeatable; default: the shipped country database)
                                   --geo-overrides FILE.yaml  --geo-cache-size N (default 100000)
+RRL FLAGS (response rate limiting, UDP only; off unless --rrl or another rate is above 0):
+                                  --rrl RATE (answers and referrals per second per client network and name)
+                                  --rrl-nxdomain RATE (NXDOMAIN and NODATA, per zone; default RATE)
+                                  --rrl-errors RATE (errors, per client network; default RATE)
+                                  --rrl-window SECONDS (default 15)  --rrl-slip N (default 2; 0: drop all)
+                                  --rrl-ipv4-prefix N (default 24)  --rrl-ipv6-prefix N (default 56)
+                                  --rrl-exempt CIDR (repeatable, replaces the default 127.0.0.0/8 and ::1;
+                                    "none": no exemption)  --rrl-table-size N (default 65536)  --rrl-log-only
 
 defaults: --zones ./zones  --listen 127.0.0.1:5300  --log-level info  --log-format json
-          --tcp-idle-timeout 10  --tcp-max-connections 1000  --resolver: the system's
+          --tcp-idle-timeout 10  --tcp-max-connections 1000  --tcp-max-per-client 50
+          --tcp-max-lifetime 120  --resolver: the system's
           --asn-db: none (resolver_network persistence masks the resolver's address)
           --persistence-max-entries 100000  --answer-cache-size 10000 (0: off)  --api 127.0.0.1:8053
           --workers: one per CPU (1: a single process)
+          --cookie-secret: $STEERDNS_COOKIE_SECRET, else random at start (DNS Cookies, RFC 7873 and
+            RFC 9018: 32 hex digits; give every instance on an anycast address the same one)
           --api-token: $STEERDNS_API_TOKEN (without a token, admin calls are refused)
 SIGHUP, and (without --no-watch) any change in the zones directory, reloads the configuration.
 SIGTERM and SIGINT stop accepting, answer the TCP queries already received (for at most 5 s),
@@ -52,6 +66,49 @@ function positiveNumber(flag: string, value: string | undefined, fallback: numbe
   const n = Number(value);
   if (!Number.isFinite(n) || n <= 0) throw new UsageError(`--${flag} "${value}": expected a positive number`);
   return n;
+}
+
+/** A whole number flag within [min, max], or undefined when not given. */
+function wholeNumber(flag: string, value: string | undefined, min: number, max: number): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^[0-9]+$/.test(value) || Number(value) < min || Number(value) > max) throw new UsageError(`--${flag} "${value}": expected a whole number from ${min} to ${max}`);
+  return Number(value);
+}
+
+/** Response rate limiting from the --rrl flags; undefined when no rate is given. */
+function rrlOptions(values: Record<string, string | boolean | string[] | undefined>): RrlOptions | undefined {
+  const text = (flag: string) => values[flag] as string | undefined;
+  const rate = (flag: string) => wholeNumber(flag, text(flag), 0, 1_000_000);
+  const responsesPerSecond = rate('rrl');
+  const nxdomainsPerSecond = rate('rrl-nxdomain');
+  const errorsPerSecond = rate('rrl-errors');
+  if (responsesPerSecond === undefined && nxdomainsPerSecond === undefined && errorsPerSecond === undefined) {
+    const stray = Object.keys(values).find((k) => k.startsWith('rrl-') && values[k] !== undefined);
+    if (stray) throw new UsageError(`--${stray} needs --rrl RATE (or --rrl-nxdomain or --rrl-errors)`);
+    return undefined;
+  }
+  const exemptFlags = values['rrl-exempt'] as string[] | undefined;
+  const exempt = exemptFlags === undefined ? undefined : exemptFlags.filter((e) => e !== 'none');
+  for (const e of exempt ?? []) {
+    try {
+      parseNetwork(e);
+    } catch (err) {
+      throw new UsageError(`--rrl-exempt ${(err as Error).message}`);
+    }
+  }
+  return {
+    // A class given no rate of its own takes --rrl's; --rrl absent means only the classes given are limited.
+    responsesPerSecond: responsesPerSecond ?? 0,
+    nxdomainsPerSecond: nxdomainsPerSecond ?? responsesPerSecond ?? 0,
+    errorsPerSecond: errorsPerSecond ?? responsesPerSecond ?? 0,
+    window: wholeNumber('rrl-window', text('rrl-window'), 1, 3600),
+    slip: wholeNumber('rrl-slip', text('rrl-slip'), 0, 10),
+    ipv4Prefix: wholeNumber('rrl-ipv4-prefix', text('rrl-ipv4-prefix'), 0, 32),
+    ipv6Prefix: wholeNumber('rrl-ipv6-prefix', text('rrl-ipv6-prefix'), 0, 128),
+    tableSize: wholeNumber('rrl-table-size', text('rrl-table-size'), 1, 1 << 26),
+    exempt,
+    logOnly: values['rrl-log-only'] === true,
+  };
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -65,6 +122,8 @@ async function main(argv: string[]): Promise<number> {
       'log-format': { type: 'string', default: 'json' },
       'tcp-idle-timeout': { type: 'string' },
       'tcp-max-connections': { type: 'string' },
+      'tcp-max-per-client': { type: 'string' },
+      'tcp-max-lifetime': { type: 'string' },
       resolver: { type: 'string', multiple: true },
       pop: { type: 'string' },
       'pop-country': { type: 'string' },
@@ -77,6 +136,17 @@ async function main(argv: string[]): Promise<number> {
       'persistence-max-entries': { type: 'string' },
       'answer-cache-size': { type: 'string' },
       workers: { type: 'string' },
+      rrl: { type: 'string' },
+      'rrl-nxdomain': { type: 'string' },
+      'rrl-errors': { type: 'string' },
+      'rrl-window': { type: 'string' },
+      'rrl-slip': { type: 'string' },
+      'rrl-ipv4-prefix': { type: 'string' },
+      'rrl-ipv6-prefix': { type: 'string' },
+      'rrl-exempt': { type: 'string', multiple: true },
+      'rrl-table-size': { type: 'string' },
+      'rrl-log-only': { type: 'boolean' },
+      'cookie-secret': { type: 'string' },
       client: { type: 'string' },
       ecs: { type: 'string' },
       'no-watch': { type: 'boolean' },
@@ -142,6 +212,8 @@ async function main(argv: string[]): Promise<number> {
   const tcp = {
     idleTimeoutMs: positiveNumber('tcp-idle-timeout', values['tcp-idle-timeout'], 10) * 1000,
     maxConnections: Math.floor(positiveNumber('tcp-max-connections', values['tcp-max-connections'], 1000)),
+    maxPerClient: Math.floor(positiveNumber('tcp-max-per-client', values['tcp-max-per-client'], 50)),
+    maxLifetimeMs: positiveNumber('tcp-max-lifetime', values['tcp-max-lifetime'], 120) * 1000,
   };
   const resolvers = (values.resolver ?? []).map((r) => {
     const a = parseListen(r);
@@ -159,7 +231,16 @@ async function main(argv: string[]): Promise<number> {
   if (workersFlag !== undefined && !/^[1-9][0-9]*$/.test(workersFlag)) throw new UsageError(`--workers "${workersFlag}": expected a positive integer`);
   const workers = workersFlag === undefined ? availableParallelism() : Number(workersFlag);
   const watchDebounceMs = values['no-watch'] ? 0 : 1000;
-  const appOptions = { zonesDir, listen, log, pop: location, tcp, resolvers, geo: geoOptions(), asnDatabase: values['asn-db'], persistenceMaxEntries, answerCacheSize, watchDebounceMs };
+  const rrl = rrlOptions(values);
+  // Workers get the primary's secrets through $STEERDNS_COOKIE_SECRET (see WorkerPool), so that
+  // a server cookie made by one verifies in all; without one configured, the primary draws it.
+  const secretText = values['cookie-secret'] ?? process.env.STEERDNS_COOKIE_SECRET;
+  const cookieSecrets = secretText === undefined ? randomCookieSecrets() : parseCookieSecrets(secretText);
+  if (!cookieSecrets) {
+    const from = values['cookie-secret'] !== undefined ? '--cookie-secret' : '$STEERDNS_COOKIE_SECRET';
+    throw new UsageError(`${from}: expected 32 hex digits (a 128-bit secret), optionally ",32 more" for the previous secret, still accepted`);
+  }
+  const appOptions = { zonesDir, listen, log, pop: location, tcp, resolvers, geo: geoOptions(), asnDatabase: values['asn-db'], persistenceMaxEntries, answerCacheSize, watchDebounceMs, cookieSecrets, rrl };
 
   if (cluster.isWorker) {
     // A worker answers queries only: the primary probes, reloads, watches and serves the API.
@@ -178,7 +259,7 @@ async function main(argv: string[]): Promise<number> {
     notReady: () => pool?.notReady() ?? [],
   });
   if (workers > 1) {
-    pool = new WorkerPool(app, workers, log);
+    pool = new WorkerPool(app, workers, log, { STEERDNS_COOKIE_SECRET: formatCookieSecrets(cookieSecrets) });
     try {
       await pool.start();
       log.info({ workers }, 'workers listening');

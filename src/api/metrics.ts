@@ -149,6 +149,22 @@ export class Metrics {
       },
     });
     new Counter({
+      name: 'steerdns_rrl_dropped_total', help: 'UDP responses dropped by response rate limiting (with --rrl-log-only: that would have been)', registers,
+      async collect() {
+        const { tally } = await current();
+        this.reset();
+        this.inc(tally.rrlDropped);
+      },
+    });
+    new Counter({
+      name: 'steerdns_rrl_slipped_total', help: 'UDP responses sent truncated by response rate limiting (with --rrl-log-only: that would have been)', registers,
+      async collect() {
+        const { tally } = await current();
+        this.reset();
+        this.inc(tally.rrlSlipped);
+      },
+    });
+    new Counter({
       name: 'steerdns_ecs_queries_total', help: 'Queries carrying an EDNS Client Subnet option', registers,
       async collect() {
         const { tally } = await current();
@@ -203,8 +219,10 @@ export class Metrics {
   };
 
   /** The server's per-query observer: plain counting, no labels hashed. */
-  observe = (info: ResponseInfo, transport: Transport, seconds: number): void => {
+  observe = (info: ResponseInfo, transport: Transport, seconds: number, limited?: 'drop' | 'slip'): void => {
     const tally = this.tally;
+    if (limited === 'drop') tally.rrlDropped++;
+    else if (limited === 'slip') tally.rrlSlipped++;
     if (!info.response) {
       tally.dropped[transport]++;
       return;

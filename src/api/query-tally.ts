@@ -45,6 +45,9 @@ export interface TallyData {
   readonly answerTimes: { readonly udp: TimesData; readonly tcp: TimesData };
   readonly truncated: number;
   readonly ecs: number;
+  /** UDP responses that response rate limiting dropped, and sent truncated (slipped). */
+  readonly rrlDropped: number;
+  readonly rrlSlipped: number;
   /** [load balancer name, [pool, count][], fallbacks]. */
   readonly decisions: readonly (readonly [string, readonly (readonly [string, number])[], number])[];
 }
@@ -62,6 +65,8 @@ export class QueryTally {
   readonly answerTimes = { udp: new AnswerTimes(), tcp: new AnswerTimes() };
   truncated = 0;
   ecs = 0;
+  rrlDropped = 0;
+  rrlSlipped = 0;
   /** Per load balancer: decisions per pool name ("none" for NODATA), and fallback answers. */
   readonly decisions = new Map<LoadBalancer, { pools: Map<string, number>; fallbacks: number }>();
 
@@ -86,6 +91,8 @@ export class QueryTally {
       answerTimes: { udp: times(this.answerTimes.udp), tcp: times(this.answerTimes.tcp) },
       truncated: this.truncated,
       ecs: this.ecs,
+      rrlDropped: this.rrlDropped,
+      rrlSlipped: this.rrlSlipped,
       decisions: [...this.decisions].map(([lb, d]) => [lb.name.toString(), [...d.pools], d.fallbacks] as const),
     };
   }
@@ -100,6 +107,8 @@ export function mergeTallies(list: readonly TallyData[]): TallyData {
   const dropped = { udp: 0, tcp: 0 };
   let truncated = 0;
   let ecs = 0;
+  let rrlDropped = 0;
+  let rrlSlipped = 0;
   for (const t of list) {
     for (const [k, n] of t.queries) queries.set(k, (queries.get(k) ?? 0) + n);
     for (const tr of TRANSPORTS) {
@@ -111,6 +120,8 @@ export function mergeTallies(list: readonly TallyData[]): TallyData {
     }
     truncated += t.truncated;
     ecs += t.ecs;
+    rrlDropped += t.rrlDropped;
+    rrlSlipped += t.rrlSlipped;
     for (const [lb, pools, fallbacks] of t.decisions) {
       let d = decisions.get(lb);
       if (!d) decisions.set(lb, (d = { pools: new Map(), fallbacks: 0 }));
@@ -118,7 +129,7 @@ export function mergeTallies(list: readonly TallyData[]): TallyData {
       d.fallbacks += fallbacks;
     }
   }
-  return { queries: [...queries], dropped, answerTimes, truncated, ecs, decisions: [...decisions].map(([lb, d]) => [lb, [...d.pools], d.fallbacks] as const) };
+  return { queries: [...queries], dropped, answerTimes, truncated, ecs, rrlDropped, rrlSlipped, decisions: [...decisions].map(([lb, d]) => [lb, [...d.pools], d.fallbacks] as const) };
 }
 
 /** Query counts with their labels; query types outside the common set add up under "other". */

@@ -8,6 +8,7 @@ import type { ZoneSet } from '../zone/zoneset.js';
 import type { Name } from '../dns/name.js';
 import type { HealthView, LbConfig, Location } from '../lb/model.js';
 import type { AsnLookup, PinTable } from '../lb/persistence.js';
+import type { ServerCookies } from '../dns/cookies.js';
 
 /** Addresses of hostname origins outside our zones, kept fresh in the background. */
 export interface HostnameAddresses {
@@ -42,4 +43,9 @@ export interface Snapshot {
    * from snapshot to snapshot. Without it, load balancers with persistence steer as usual.
    */
   readonly persistence?: PinTable;
+  /**
+   * Makes and checks DNS server cookies (RFC 7873, RFC 9018). State like `persistence`: one
+   * per process, carried from snapshot to snapshot. Without it, COOKIE options are ignored.
+   */
+  readonly cookies?: ServerCookies;
 }

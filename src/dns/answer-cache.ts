@@ -2,8 +2,10 @@
  * The answer cache: UDP responses that depend on nothing but the query's bytes and the
  * snapshot (static data, NXDOMAIN, referrals, errors: everything where no load balancer was
  * asked), kept encoded and sent again with only the ID patched. Steered answers depend on the
- * client, health and chance, so they are never kept. The cache belongs to one snapshot: a
- * reload, a health change or an override swaps the snapshot and starts an empty cache.
+ * client, health and chance, so they are never kept; nor are answers with a DNS server
+ * cookie (src/dns/cookies.ts), made for the client's address and the time. The cache belongs
+ * to one snapshot: a reload, a health change or an override swaps the snapshot and starts an
+ * empty cache.
  *
  * Two generations bound it: entries go into `young`; when `young` is full it becomes `old`
  * and the previous `old` is dropped; a hit in `old` moves the entry back into `young`. A flood
@@ -67,9 +69,13 @@ export class AnswerCache {
     return { response: out, info: entry.info };
   }
 
-  /** Keeps `info`'s response when no load balancer took part in it. */
+  /** Keeps `info`'s response when no load balancer took part in it and it carries no server cookie. */
   offer(key: string, info: ResponseInfo): void {
     if (!info.response || (info.decisions !== undefined && info.decisions.size > 0)) return;
+    // The key holds the query's cookie bytes, but not what our server cookie is made of: the
+    // client's address and the time (RFC 9018 §4). Kept, it would go to another client behind
+    // the same cookie, and age past its hour; so a query with a COOKIE option is never a hit.
+    if (info.cookie) return;
     // Its own memory: a slice of a larger or pooled buffer would keep all of it alive.
     const response = Buffer.allocUnsafeSlow(info.response.length);
     info.response.copy(response);

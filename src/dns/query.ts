@@ -5,6 +5,7 @@
  */
 import { Name } from './name.js';
 import { ECS_OPTION, EcsError, parseEcs, type ClientSubnet } from './ecs.js';
+import { findCookie, type Cookie } from './cookies.js';
 import { OPCODE_QUERY, RCODE, T } from './types.js';
 
 export interface EdnsOption {
@@ -33,6 +34,8 @@ export interface Query {
   readonly edns?: Edns;
   /** The EDNS Client Subnet option, when the query carried a valid one. */
   readonly ecs?: ClientSubnet;
+  /** The DNS Cookies option (RFC 7873), when the query carried a well-formed one. */
+  readonly cookie?: Cookie;
 }
 
 export interface Question {
@@ -58,6 +61,8 @@ export type ParsedQuery =
       readonly reason: string;
       readonly question?: Question;
       readonly edns?: Edns;
+      /** The query's COOKIE option, answered in errors too (RFC 7873 §5.2). */
+      readonly cookie?: Cookie;
     }
   | { readonly kind: 'drop'; readonly reason: string };
 
@@ -101,17 +106,26 @@ export function parseQuery(msg: Buffer): ParsedQuery {
   } catch (e) {
     return { ...head, rcode: RCODE.FORMERR, reason: (e as Error).message, question: qdcount === 1 ? question : undefined };
   }
-  if (opcode !== OPCODE_QUERY) return { ...head, rcode: RCODE.NOTIMP, reason: `opcode ${opcode} is not implemented`, question, edns };
-  if (qdcount !== 1 || !question) return { ...head, rcode: RCODE.FORMERR, reason: `QDCOUNT is ${qdcount}, not 1`, edns };
+  let cookie: Cookie | undefined;
+  if (edns) {
+    try {
+      cookie = findCookie(edns.options);
+    } catch (e) {
+      // RFC 7873 §5.2.2: FORMERR, with OPT but no COOKIE (there is no client cookie to echo).
+      return { ...head, rcode: RCODE.FORMERR, reason: (e as Error).message, question: qdcount === 1 ? question : undefined, edns };
+    }
+  }
+  if (opcode !== OPCODE_QUERY) return { ...head, rcode: RCODE.NOTIMP, reason: `opcode ${opcode} is not implemented`, question, edns, cookie };
+  if (qdcount !== 1 || !question) return { ...head, rcode: RCODE.FORMERR, reason: `QDCOUNT is ${qdcount}, not 1`, edns, cookie };
   let ecs: ClientSubnet | undefined;
   if (edns) {
     try {
       ecs = findEcs(edns);
     } catch (e) {
-      return { ...head, rcode: RCODE.FORMERR, reason: (e as Error).message, question, edns };
+      return { ...head, rcode: RCODE.FORMERR, reason: (e as Error).message, question, edns, cookie };
     }
   }
-  return { kind: 'query', query: { id, opcode, rd, cd, ...question, edns, ecs } };
+  return { kind: 'query', query: { id, opcode, rd, cd, ...question, edns, ecs, cookie } };
 }
 
 function findEcs(edns: Edns): ClientSubnet | undefined {

@@ -8,6 +8,7 @@ import { resolve, type Resolution } from './resolve.js';
 import { CLASS_ANY, CLASS_IN, RCODE, T } from './types.js';
 import { MessageWriter } from './writer.js';
 import { ecsOption } from './ecs.js';
+import { COOKIE_OPTION_SIZE, type Cookie } from './cookies.js';
 import { ecsScope, locateClient } from './client.js';
 import type { LoadBalancer } from '../lb/model.js';
 import type { Decision } from '../lb/steer.js';
@@ -37,6 +38,16 @@ export interface ResponseInfo {
   readonly question?: Question;
   /** The query carried an EDNS Client Subnet option. */
   readonly ecs?: boolean;
+  /**
+   * The query carried a COOKIE option, and the response carries one with a server cookie made
+   * for this client address and time (RFC 7873): it is never cached (src/dns/answer-cache.ts).
+   */
+  readonly cookie?: boolean;
+  /**
+   * The query's server cookie is one we made for this client address within the last hour
+   * (RFC 9018 §4.3): the address is not spoofed. Rate limiting may exempt such queries.
+   */
+  readonly cookieValid?: boolean;
   /** The steering decisions the answer was built from, per load balancer (for metrics). */
   readonly decisions?: ReadonlyMap<LoadBalancer, Decision>;
 }
@@ -49,8 +60,9 @@ export function respond(snap: Snapshot, msg: Buffer, tcp: boolean, clientAddress
     w.header(parsed.id, QR | (parsed.opcode << 11) | (parsed.rd ? RD : 0) | (parsed.cd ? CD : 0) | (parsed.rcode & 0xf));
     const qn = parsed.question;
     if (qn) w.question(qn.qname, qn.qtype, qn.qclass);
-    if (parsed.edns) w.raw(optRecord(parsed.rcode, parsed.edns.dnssecOk));
-    return { response: w.finish(), rcode: parsed.rcode, reason: parsed.reason, question: qn };
+    const cookie = parsed.edns && cookieAnswer(snap, parsed.cookie, clientAddress);
+    if (parsed.edns) w.raw(optRecord(parsed.rcode, parsed.edns.dnssecOk, undefined, cookie?.option));
+    return { response: w.finish(), rcode: parsed.rcode, reason: parsed.reason, question: qn, cookie: cookie !== undefined, cookieValid: cookie?.valid === true };
   }
 
   const q = parsed.query;
@@ -61,7 +73,8 @@ export function respond(snap: Snapshot, msg: Buffer, tcp: boolean, clientAddress
   w.question(q.qname, q.qtype, q.qclass); // at most 259 bytes: always fits in 512
   const questionEnd = w.pos;
   const ecsSize = q.ecs ? 4 + q.ecs.data.length : 0;
-  if (q.edns) w.reserveTail(OPT_RR_SIZE + ecsSize);
+  const cookie = cookieAnswer(snap, q.cookie, clientAddress);
+  if (q.edns) w.reserveTail(OPT_RR_SIZE + ecsSize + (cookie ? COOKIE_OPTION_SIZE : 0));
   let scope = 0;
 
   let rcode: number;
@@ -90,8 +103,17 @@ export function respond(snap: Snapshot, msg: Buffer, tcp: boolean, clientAddress
     }
   }
   w.setFlags(w.flags() | (rcode & 0xf));
-  if (q.edns) w.raw(optRecord(rcode, q.edns.dnssecOk, q.ecs && ecsOption(q.ecs, scope)));
-  return { response: w.finish(), rcode, truncated: truncated || (w.flags() & TC) !== 0, question: q, ecs: q.ecs !== undefined, decisions };
+  if (q.edns) w.raw(optRecord(rcode, q.edns.dnssecOk, q.ecs && ecsOption(q.ecs, scope), cookie?.option));
+  return { response: w.finish(), rcode, truncated: truncated || (w.flags() & TC) !== 0, question: q, ecs: q.ecs !== undefined, decisions, cookie: cookie !== undefined, cookieValid: cookie?.valid === true };
+}
+
+/**
+ * The COOKIE option of the response (RFC 7873 §5.2.3-5.2.5). We do not require cookies: a
+ * query with a client cookie only, or a server cookie that does not verify, is answered
+ * normally with a new server cookie (§5.2.3 choice 3), never BADCOOKIE.
+ */
+function cookieAnswer(snap: Snapshot, cookie: Cookie | undefined, clientAddress: string) {
+  return cookie && snap.cookies?.answer(cookie, clientAddress);
 }
 
 /** RFC 6891 §6.2.5: honour the requester's size, never below 512, never above ours. */
@@ -117,9 +139,12 @@ function writeSections(w: MessageWriter, res: Resolution): boolean {
   return true;
 }
 
-/** RFC 6891 §6.1.2: root owner, CLASS = our UDP size, TTL = extended rcode | version 0 | DO. */
-function optRecord(rcode: number, dnssecOk: boolean, option?: Buffer): Buffer {
-  const len = option ? option.length : 0;
+/**
+ * RFC 6891 §6.1.2: root owner, CLASS = our UDP size, TTL = extended rcode | version 0 | DO;
+ * the ECS and COOKIE options (already encoded) as RDATA.
+ */
+function optRecord(rcode: number, dnssecOk: boolean, ecs?: Buffer, cookie?: Buffer): Buffer {
+  const len = (ecs ? ecs.length : 0) + (cookie ? cookie.length : 0);
   const b = Buffer.alloc(OPT_RR_SIZE + len);
   b[0] = 0;
   b.writeUInt16BE(T.OPT, 1);
@@ -128,6 +153,7 @@ function optRecord(rcode: number, dnssecOk: boolean, option?: Buffer): Buffer {
   b[6] = 0;
   b.writeUInt16BE(dnssecOk ? 0x8000 : 0, 7);
   b.writeUInt16BE(len, 9);
-  if (option) option.copy(b, OPT_RR_SIZE);
+  if (ecs) ecs.copy(b, OPT_RR_SIZE);
+  if (cookie) cookie.copy(b, b.length - cookie.length);
   return b;
 }

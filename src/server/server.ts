@@ -11,6 +11,7 @@ import type { Logger } from '../log.js';
 import type { Snapshot } from '../config/snapshot.js';
 import type { AnswerCache } from '../dns/answer-cache.js';
 import { createHandler, type QueryObserver } from './handler.js';
+import type { ResponseRateLimiter } from './rrl.js';
 import { ConnectionTable, DEFAULT_TCP_OPTIONS, listenTcp, type TcpOptions } from './tcp.js';
 import { listenUdp } from './udp.js';
 
@@ -29,6 +30,8 @@ export interface ServerOptions {
   readonly observe?: QueryObserver;
   /** Keeps UDP answers that depend only on the query (src/dns/answer-cache.ts). */
   readonly answerCache?: AnswerCache;
+  /** Response rate limiting of UDP responses (src/server/rrl.ts). */
+  readonly rrl?: ResponseRateLimiter;
   /** Bind shared with other processes (cluster workers: the primary holds the sockets). */
   readonly shared?: boolean;
 }
@@ -45,8 +48,8 @@ export interface RunningServer {
 
 export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const tcpOpts = { ...DEFAULT_TCP_OPTIONS, ...opts.tcp };
-  const handle = createHandler(opts.snapshot, opts.log, { observe: opts.observe, answerCache: opts.answerCache });
-  const table = new ConnectionTable(tcpOpts.maxConnections);
+  const handle = createHandler(opts.snapshot, opts.log, { observe: opts.observe, answerCache: opts.answerCache, rrl: opts.rrl });
+  const table = new ConnectionTable(tcpOpts.maxConnections, tcpOpts.maxPerClient);
   const udp: dgram.Socket[] = [];
   const tcp: net.Server[] = [];
   const addresses: ListenAddress[] = [];

@@ -14,32 +14,68 @@ export interface TcpOptions {
   readonly idleTimeoutMs: number;
   /** Concurrent connections across all TCP listeners. */
   readonly maxConnections: number;
+  /** Concurrent connections from one client address. */
+  readonly maxPerClient: number;
+  /** A connection is ended (its answers sent first) after this long, however busy. */
+  readonly maxLifetimeMs: number;
   /** On shutdown, connections still busy after this long are destroyed. */
   readonly shutdownGraceMs: number;
 }
 
-export const DEFAULT_TCP_OPTIONS: TcpOptions = { idleTimeoutMs: 10_000, maxConnections: 1000, shutdownGraceMs: 5000 };
+export const DEFAULT_TCP_OPTIONS: TcpOptions = { idleTimeoutMs: 10_000, maxConnections: 1000, maxPerClient: 50, maxLifetimeMs: 120_000, shutdownGraceMs: 5000 };
 
 /** Ends a connection once the queries it has received are answered and flushed. */
 type Drain = () => void;
 
-/** Connections shared by all TCP listeners; insertion order is least recently active first. */
+/**
+ * Connections shared by all TCP listeners; insertion order is least recently active first.
+ * At either cap (all clients, or one client address) the connection idle longest is closed to
+ * make room: one address's crowd of silent connections only ever displaces its own.
+ */
 export class ConnectionTable {
   private readonly active = new Map<net.Socket, Drain>();
+  private readonly perClient = new Map<string, number>();
   private draining = false;
-  constructor(private readonly max: number) {}
+  constructor(
+    private readonly max: number,
+    private readonly maxPerClient = Infinity,
+  ) {}
 
   add(socket: net.Socket, drain: Drain): void {
     if (this.draining) {
       socket.destroy(); // accepted just before the listener closed
       return;
     }
+    const address = socket.remoteAddress ?? '';
+    if ((this.perClient.get(address) ?? 0) >= this.maxPerClient) {
+      for (const s of this.active.keys()) {
+        if (s.remoteAddress === address) {
+          this.forget(s);
+          s.destroy();
+          break;
+        }
+      }
+    }
     while (this.active.size >= this.max) {
       const oldest = this.active.keys().next().value as net.Socket;
-      this.active.delete(oldest);
+      this.forget(oldest);
       oldest.destroy();
     }
     this.active.set(socket, drain);
+    this.perClient.set(address, (this.perClient.get(address) ?? 0) + 1);
+  }
+
+  /** Connections from `address` now (tests, status). */
+  fromClient(address: string): number {
+    return this.perClient.get(address) ?? 0;
+  }
+
+  private forget(socket: net.Socket): void {
+    if (!this.active.delete(socket)) return;
+    const address = socket.remoteAddress ?? '';
+    const n = (this.perClient.get(address) ?? 1) - 1;
+    if (n > 0) this.perClient.set(address, n);
+    else this.perClient.delete(address);
   }
 
   touch(socket: net.Socket): void {
@@ -48,7 +84,7 @@ export class ConnectionTable {
   }
 
   remove(socket: net.Socket): void {
-    this.active.delete(socket);
+    this.forget(socket);
   }
 
   get size(): number {
@@ -58,6 +94,7 @@ export class ConnectionTable {
   destroyAll(): void {
     for (const s of this.active.keys()) s.destroy();
     this.active.clear();
+    this.perClient.clear();
   }
 
   /**
@@ -105,10 +142,13 @@ function serveConnection(socket: net.Socket, handle: QueryHandler, opts: TcpOpti
       if (!socket.isPaused() && !socket.writableEnded && !socket.destroyed) socket.end(() => socket.destroy());
     }));
   };
-  table.add(socket, () => {
+  const drain = (): void => {
     draining = true;
     if (!socket.isPaused()) endIfDone(); // a paused connection gets here when its answers drain
-  });
+  };
+  table.add(socket, drain);
+  // However busy, a connection ends after its lifetime (answers already asked for are sent).
+  const lifetime = setTimeout(drain, opts.maxLifetimeMs);
   const client = { transport: 'tcp' as const, address: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 };
   let pending: Buffer = Buffer.alloc(0);
   let idle = setTimeout(() => socket.destroy(), opts.idleTimeoutMs);
@@ -120,6 +160,7 @@ function serveConnection(socket: net.Socket, handle: QueryHandler, opts: TcpOpti
   socket.on('error', () => socket.destroy()); // resets and aborts are normal on the internet
   socket.on('close', () => {
     clearTimeout(idle);
+    clearTimeout(lifetime);
     table.remove(socket);
   });
 

@@ -5,7 +5,8 @@
  * files; it answers no queries. Workers answer queries from their own snapshots: they load the
  * same files, take health and runtime overrides from the primary, and report their counters
  * to it for /metrics. Persistence needs no sharing: its choices are deterministic, so every
- * worker pins a client to the same origin.
+ * worker pins a client to the same origin. DNS Cookies need one secret: the primary passes
+ * its own in each worker's environment, so a server cookie from one worker verifies in all.
  */
 import cluster, { type Worker } from 'node:cluster';
 import type { App } from '../app.js';
@@ -48,6 +49,8 @@ export class WorkerPool {
     private readonly app: App,
     private readonly count: number,
     private readonly log: Logger,
+    /** Added to each worker's environment: what must be the same in all at start (the cookie secret). */
+    private readonly workerEnv: Readonly<Record<string, string>> = {},
   ) {}
 
   /** Starts the workers; resolves when every one is listening, rejects if one fails to start. */
@@ -108,7 +111,7 @@ export class WorkerPool {
   }
 
   private fork(hooks: { onListening?: (a: readonly ListenAddress[]) => void; onEarlyExit?: (code: number | null) => void } = {}): void {
-    const w = cluster.fork();
+    const w = cluster.fork(this.workerEnv);
     this.workers.add(w);
     w.on('message', (m: ToPrimary) => {
       if (m.type === 'listening') {

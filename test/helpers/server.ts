@@ -8,6 +8,8 @@ import type { AsnLookup, PinTable } from '../../src/lb/persistence.js';
 import { startServer, type RunningServer } from '../../src/server/server.js';
 import { AnswerCache, DEFAULT_ANSWER_CACHE_SIZE } from '../../src/dns/answer-cache.js';
 import type { TcpOptions } from '../../src/server/tcp.js';
+import type { QueryObserver } from '../../src/server/handler.js';
+import { randomCookieSecrets, ServerCookies } from '../../src/dns/cookies.js';
 
 export interface TestServer extends RunningServer {
   port: number;
@@ -31,6 +33,10 @@ export interface TestServerOptions {
   onQuery?: () => void;
   /** The answer cache, as the app has one (default); false: every query resolved. */
   answerCache?: AnswerCache | false;
+  /** DNS Cookies, as the app has them (default: a random secret); false: COOKIE options ignored. */
+  cookies?: ServerCookies | false;
+  /** Told about every query handled (what the server decided, as metrics see it). */
+  observe?: QueryObserver;
 }
 
 export async function startTestServer(zonesDir: string, tcp?: Partial<TcpOptions>, host = '127.0.0.1'): Promise<TestServer> {
@@ -46,8 +52,9 @@ export async function startServerWith(zonesDir: string, opts: TestServerOptions 
     hostnames.track(external);
     await hostnames.settled();
   }
-  const snapshot: Snapshot = { zones: loaded.zones, lb: loaded.lb, health: ALL_HEALTHY, pop: opts.pop ?? {}, hostnames, random: opts.random ?? Math.random, geo: opts.geo, persistence: opts.persistence, asn: opts.asn };
-  const server = await startServer({ listen: [{ host: opts.host ?? '127.0.0.1', port: 0 }], snapshot: () => (opts.onQuery?.(), snapshot), log, tcp: opts.tcp,
+  const snapshot: Snapshot = { zones: loaded.zones, lb: loaded.lb, health: ALL_HEALTHY, pop: opts.pop ?? {}, hostnames, random: opts.random ?? Math.random, geo: opts.geo, persistence: opts.persistence, asn: opts.asn,
+    cookies: opts.cookies === false ? undefined : (opts.cookies ?? new ServerCookies(randomCookieSecrets())) };
+  const server = await startServer({ listen: [{ host: opts.host ?? '127.0.0.1', port: 0 }], snapshot: () => (opts.onQuery?.(), snapshot), log, tcp: opts.tcp, observe: opts.observe,
     answerCache: opts.answerCache === false ? undefined : (opts.answerCache ?? new AnswerCache(DEFAULT_ANSWER_CACHE_SIZE)) });
   return {
     addresses: server.addresses,
