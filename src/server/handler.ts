@@ -9,7 +9,7 @@ import { respond, type ResponseInfo } from '../dns/respond.js';
 import type { Logger } from '../log.js';
 import type { Snapshot } from '../config/snapshot.js';
 import type { ResponseRateLimiter } from './rrl.js';
-import { truncatedForm } from './rrl-wire.js';
+import { badCookieForm, truncatedForm } from './rrl-wire.js';
 
 export interface Client {
   readonly transport: 'udp' | 'tcp';
@@ -53,7 +53,9 @@ export function createHandler(snapshot: () => Snapshot, log: Logger, opts: Handl
         const action = rrl.check(response, info.rcode ?? 0, client.address);
         if (action !== 'send') {
           limited = action;
-          if (!rrl.logOnly) response = action === 'slip' ? truncatedForm(response) : undefined;
+          // A slip to a client that sent a cookie is BADCOOKIE with a fresh server cookie: it
+          // retries over UDP with that cookie and is not limited (RFC 7873 §5.4); else TC.
+          if (!rrl.logOnly) response = action === 'slip' ? ((info.cookie ? badCookieForm(response) : undefined) ?? truncatedForm(response)) : undefined;
         }
       }
       if (observe) observe(info, client.transport, (performance.now() - start) / 1000, limited);

@@ -101,6 +101,27 @@ export function truncatedForm(msg: Buffer): Buffer | undefined {
   }
 }
 
+/**
+ * The BADCOOKIE form of a response (RFC 7873 §5.2.3, §5.4) for a limited query that carried a
+ * client cookie: the truncated form without TC, with rcode 23 (its low bits in the header, the
+ * rest in the OPT's extended rcode) and the OPT as respond() wrote it, so with a new server
+ * cookie. The client retries over UDP with that cookie, and a valid cookie is not limited.
+ * Undefined when the response has no OPT to carry it.
+ */
+export function badCookieForm(msg: Buffer): Buffer | undefined {
+  const out = truncatedForm(msg);
+  if (!out || out.readUInt16BE(10) !== 1) return undefined;
+  let optStart = HEADER; // after the question(s) comes the OPT, alone
+  for (let i = out.readUInt16BE(4); i > 0; i--) optStart = skipName(out, optStart) + 4;
+  if (out[optStart] !== 0) return undefined; // the OPT's owner is the root
+  out.writeUInt16BE((out.readUInt16BE(2) & ~(TC | 0x000f)) | (RCODE_BADCOOKIE & 0xf), 2);
+  out[optStart + 5] = RCODE_BADCOOKIE >> 4; // RFC 6891 §6.1.3: EXTENDED-RCODE, the upper 8 bits
+  return out;
+}
+
+/** RFC 7873 §8: BADCOOKIE. */
+const RCODE_BADCOOKIE = 23;
+
 /** Where the name read last ended (in the message, not where its pointers led). */
 let nameEnd = 0;
 

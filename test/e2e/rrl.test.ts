@@ -111,6 +111,25 @@ t.test('queries with a valid DNS cookie are not limited', async (t) => {
   t.ok(without.filter(full).length <= 4, 'without the cookie the same client is limited');
 });
 
+t.test('a limited client that sent a cookie gets BADCOOKIE with a server cookie, and is answered with it', async (t) => {
+  const { app, port } = await start({ responsesPerSecond: 2, slip: 1, exempt: [] });
+  t.teardown(() => app.close());
+  const clientCookie = Buffer.from('8899aabbccddeeff', 'hex');
+  const replies = await burstUdp(port, Array.from({ length: 20 }, (_, i) => withCookie('mail.example.com', clientCookie, i)));
+  const bad = replies.filter((r) => flagsOf(r.raw).rcode === 7 && !flagsOf(r.raw).tc);
+  t.ok(bad.length >= 15, `the limited ones are BADCOOKIE (${bad.length} of ${replies.length})`);
+  const b = bad[0];
+  t.equal(flagsOf(b.raw).tc, false, 'not truncated');
+  t.equal(b.answers?.length ?? 0, 0, 'no records');
+  const opt = b.additionals?.find((a) => a.type === 'OPT') as unknown as { extendedRcode: number; options: { code: number; data: Buffer }[] };
+  t.equal((opt.extendedRcode << 4) | flagsOf(b.raw).rcode, 23, 'rcode 23 (BADCOOKIE): 1 in the OPT, 7 in the header');
+  const cookie = opt.options.find((o) => o.code === 10)?.data;
+  t.ok(cookie && cookie.subarray(0, 8).equals(clientCookie) && cookie.length === 24, 'our client cookie and a new server cookie');
+  if (!cookie) return;
+  const retry = await burstUdp(port, Array.from({ length: 10 }, (_, i) => withCookie('mail.example.com', cookie, 100 + i)));
+  t.equal(retry.filter(full).length, 10, 'with the server cookie every retry is answered');
+});
+
 t.test('--rrl-log-only sends everything and counts what it would have done', async (t) => {
   const { app, lines, port } = await start({ responsesPerSecond: RATE, exempt: [], logOnly: true });
   t.teardown(() => app.close());
