@@ -52,6 +52,10 @@ export interface AppOptions {
   readonly rrl?: RrlOptions;
   /** DNS Cookies secrets (--cookie-secret); default: a random one for this process. */
   readonly cookieSecrets?: CookieSecrets;
+  /** Draw a new random cookie secret this often (ms), the previous one still accepted; 0: never (a configured secret). */
+  readonly cookieRotateMs?: number;
+  /** Told of each rotation (a primary passes the secrets on to its workers). */
+  readonly onCookieRotate?: (secrets: CookieSecrets) => void;
   /**
    * Where health comes from: `probe` (default) runs the monitors here; `remote` runs none and
    * takes what `setHealthData` is given (a worker, fed by the primary that probes).
@@ -104,6 +108,8 @@ export interface App {
   queryStats(): QueryStats;
   /** Reasons, besides zones and health, that this instance is not ready yet. */
   notReady(): readonly string[];
+  /** DNS Cookies: the server cookie secrets (state beside the snapshot, like the pins). */
+  readonly cookies: ServerCookies;
   close(): Promise<void>;
 }
 
@@ -130,6 +136,12 @@ export async function startApp(opts: AppOptions): Promise<App> {
   // State beside the snapshot: every snapshot swapped in (health, reload) carries the same table.
   const persistence = new PinTable({ maxEntries: opts.persistenceMaxEntries, now: opts.now });
   const cookies = new ServerCookies(opts.cookieSecrets ?? randomCookieSecrets());
+  const rotation = (opts.cookieRotateMs ?? 0) > 0 ? setInterval(() => {
+    cookies.rotate(randomCookieSecrets().current);
+    opts.onCookieRotate?.(cookies.current);
+    log.info('DNS cookie secret rotated');
+  }, opts.cookieRotateMs) : undefined;
+  rotation?.unref();
 
   const hostnames = new HostnameCache(log, { ...DEFAULT_HOSTNAME_OPTIONS, servers: opts.resolvers });
   hostnames.track(externalHostnames(loaded));
@@ -250,8 +262,10 @@ export async function startApp(opts: AppOptions): Promise<App> {
     setHealthData: (data) => store.setHealth(viewOf(data)),
     queryStats: () => localStats(metrics.tally, answerCache, geo.locator, persistence),
     notReady: () => opts.notReady?.() ?? [],
+    cookies,
     close: async () => {
       clearInterval(stats);
+      clearInterval(rotation);
       watcher?.close();
       health.stop();
       hostnames.stop();

@@ -61,6 +61,9 @@ SIGHUP, and (without --no-watch) any change in the zones directory, reloads the 
 SIGTERM and SIGINT stop accepting, answer the TCP queries already received (for at most 5 s),
 then exit 0; a second signal stops at once.`;
 
+/** Without --cookie-secret, the drawn secret is replaced this often. */
+const COOKIE_ROTATION_MS = 24 * 3600 * 1000;
+
 function positiveNumber(flag: string, value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback;
   const n = Number(value);
@@ -245,7 +248,7 @@ async function main(argv: string[]): Promise<number> {
   if (cluster.isWorker) {
     // A worker answers queries only: the primary probes, reloads, watches and serves the API.
     const wlog = log.child({ worker: cluster.worker?.id });
-    const app = await startApp({ ...appOptions, log: wlog, health: 'remote', sharedPorts: true, watchDebounceMs: 0 });
+    const app = await startApp({ ...appOptions, log: wlog, health: 'remote', sharedPorts: true, watchDebounceMs: 0, cookieRotateMs: 0 });
     serveAsWorker(app, wlog);
     return -1;
   }
@@ -257,9 +260,12 @@ async function main(argv: string[]): Promise<number> {
     queryStats: workers > 1 ? () => pool!.stats() : undefined,
     statsIntervalMs: workers > 1 ? 0 : undefined, // the caches are the workers': each logs its own line
     notReady: () => pool?.notReady() ?? [],
+    // A secret drawn here is replaced daily (the previous one still accepted); a configured one is the operator's to rotate.
+    cookieRotateMs: secretText === undefined ? COOKIE_ROTATION_MS : 0,
+    onCookieRotate: (secrets) => pool?.cookieSecrets(formatCookieSecrets(secrets)),
   });
   if (workers > 1) {
-    pool = new WorkerPool(app, workers, log, { STEERDNS_COOKIE_SECRET: formatCookieSecrets(cookieSecrets) });
+    pool = new WorkerPool(app, workers, log, () => ({ STEERDNS_COOKIE_SECRET: formatCookieSecrets(app.cookies.current) }));
     try {
       await pool.start();
       log.info({ workers }, 'workers listening');

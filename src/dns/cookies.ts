@@ -105,6 +105,16 @@ export class ServerCookies {
     this.secrets = { current: next, previous: this.secrets.current };
   }
 
+  /** The secrets in force (a primary hands them to its workers). */
+  get current(): CookieSecrets {
+    return this.secrets;
+  }
+
+  /** Takes these secrets (a worker following its primary's rotation). */
+  replace(secrets: CookieSecrets): void {
+    this.secrets = secrets;
+  }
+
   /**
    * The response's COOKIE option for `cookie` from `clientAddress`: the server cookie the
    * client sent when it verifies and is under half an hour old, else a new one.

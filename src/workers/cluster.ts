@@ -16,12 +16,15 @@ import type { Snapshot } from '../config/snapshot.js';
 import type { Logger } from '../log.js';
 import type { ListenAddress } from '../server/server.js';
 import { healthData, type HealthData } from './health-data.js';
+import { parseCookieSecrets } from '../dns/cookies.js';
 
 type ToWorker =
   | { readonly type: 'health'; readonly data: HealthData }
   /** `reload`: load the files again (the primary reloaded); always: these overrides. */
   | { readonly type: 'config'; readonly reload: boolean; readonly overrides: readonly Override[] }
   | { readonly type: 'stats'; readonly id: number }
+  /** The primary rotated the DNS cookie secrets (formatCookieSecrets). */
+  | { readonly type: 'cookies'; readonly secrets: string }
   | { readonly type: 'stop' };
 
 type ToPrimary =
@@ -49,9 +52,14 @@ export class WorkerPool {
     private readonly app: App,
     private readonly count: number,
     private readonly log: Logger,
-    /** Added to each worker's environment: what must be the same in all at start (the cookie secret). */
-    private readonly workerEnv: Readonly<Record<string, string>> = {},
+    /** Added to each worker's environment when it starts: what must be the same in all (the cookie secrets in force). */
+    private readonly workerEnv: () => Readonly<Record<string, string>> = () => ({}),
   ) {}
+
+  /** New DNS cookie secrets: every worker takes them at once. */
+  cookieSecrets(secrets: string): void {
+    this.broadcast({ type: 'cookies', secrets });
+  }
 
   /** Starts the workers; resolves when every one is listening, rejects if one fails to start. */
   start(): Promise<readonly ListenAddress[]> {
@@ -111,7 +119,7 @@ export class WorkerPool {
   }
 
   private fork(hooks: { onListening?: (a: readonly ListenAddress[]) => void; onEarlyExit?: (code: number | null) => void } = {}): void {
-    const w = cluster.fork(this.workerEnv);
+    const w = cluster.fork(this.workerEnv());
     this.workers.add(w);
     w.on('message', (m: ToPrimary) => {
       if (m.type === 'listening') {
@@ -184,6 +192,10 @@ export function serveAsWorker(app: App, log: Logger): void {
       app.replaceOverrides(m.overrides);
       if (m.reload) void app.reload('the primary reloaded').catch((err: unknown) => log.error({ err }, 'reload failed'));
     } else if (m.type === 'stats') process.send?.({ type: 'stats', id: m.id, stats: app.queryStats() } satisfies ToPrimary);
+    else if (m.type === 'cookies') {
+      const secrets = parseCookieSecrets(m.secrets);
+      if (secrets) app.cookies.replace(secrets);
+    }
     else if (m.type === 'stop') stop();
   });
   // systemd and `docker stop` signal the whole group: a worker drains on its own too.
