@@ -23,6 +23,8 @@ export interface Resolution {
   readonly additional: readonly SectionEntry[];
   /** Additional records that must fit or the response is truncated (in-domain glue, RFC 9471). */
   readonly requiredAdditional: number;
+  /** The wildcard (`*.<closest encloser>`) that synthesized the answer for the query name, if one did. */
+  readonly wildcard?: Name;
 }
 
 /** A chain longer than this is treated as a loop (BIND and Knot use similar small bounds). */
@@ -41,11 +43,13 @@ export function resolve(ctx: SteeringContext, qname: Name, qtype: number): Resol
   let required = 0;
   let rcode: number = RCODE.NOERROR;
   let aa = true;
+  let wildcard: Name | undefined;
   let seen: Set<string> | undefined; // names of the CNAME chain, made only when there is one
   let name = qname;
 
   for (let step = 0; ; step++) {
     const r = lookup(ctx, zone, name, qtype);
+    if (step === 0 && (r.kind === 'answer' || r.kind === 'cname')) wildcard = r.wildcardOwner;
     if (r.kind === 'answer') {
       answer.push({ rrset: r.rrset });
       addTargets(ctx, zone, r.rrset, additional);
@@ -71,12 +75,13 @@ export function resolve(ctx: SteeringContext, qname: Name, qtype: number): Resol
     }
     break;
   }
-  return { rcode, aa, answer, authority, additional, requiredAdditional: required };
+  return { rcode, aa, answer, authority, additional, requiredAdditional: required, wildcard };
 }
 
+/** `wildcardOwner`: the answer was synthesized from this wildcard (RFC 4592). */
 type Step =
-  | { readonly kind: 'answer'; readonly rrset: RRset }
-  | { readonly kind: 'cname'; readonly rrset: RRset; readonly target: Name }
+  | { readonly kind: 'answer'; readonly rrset: RRset; readonly wildcardOwner?: Name }
+  | { readonly kind: 'cname'; readonly rrset: RRset; readonly target: Name; readonly wildcardOwner?: Name }
   | { readonly kind: 'referral'; readonly ns: RRset }
   /** `steeredTtl`: the NODATA came from a load balancer with this TTL. */
   | { readonly kind: 'nodata'; readonly steeredTtl?: number }
@@ -90,13 +95,14 @@ type Step =
 function lookup(ctx: SteeringContext, zone: Zone, name: Name, qtype: number): Step {
   const r = zone.lookup(name, qtype);
   if (r.kind === 'referral' || r.kind === 'nxdomain') return r;
+  const wildcardOwner = r.wildcard ? r.node.name : undefined;
   const lb = ctx.snap.lb.loadBalancers.get(r.node.name.key);
-  if (!lb || !lb.enabled) return r;
+  if (!lb || !lb.enabled) return wildcardOwner && r.kind !== 'nodata' ? { ...r, wildcardOwner } : r;
   // MX and SRV records written at the name stay in charge; the pool builds them only if none are.
   const staticService = (qtype === T.MX || qtype === T.SRV) && r.kind === 'answer' && !r.wildcard;
   if (isSteeredType(qtype) && !staticService) {
     const s = steeredAnswer(ctx, lb, name, qtype);
-    if (s.kind === 'rrset') return { kind: 'answer', rrset: s.rrset };
+    if (s.kind === 'rrset') return { kind: 'answer', rrset: s.rrset, wildcardOwner };
     return s.kind === 'nodata' ? { kind: 'nodata', steeredTtl: lb.ttl } : s;
   }
   // Other types come from the zone file, but a static CNAME is shadowed by the load balancer.

@@ -11,6 +11,7 @@ import { ecsOption } from './ecs.js';
 import { COOKIE_OPTION_SIZE, type Cookie } from './cookies.js';
 import { ecsScope, locateClient } from './client.js';
 import type { LoadBalancer } from '../lb/model.js';
+import type { Name } from './name.js';
 import type { Decision } from '../lb/steer.js';
 import type { Snapshot } from '../config/snapshot.js';
 
@@ -50,6 +51,11 @@ export interface ResponseInfo {
   readonly cookieValid?: boolean;
   /** The steering decisions the answer was built from, per load balancer (for metrics). */
   readonly decisions?: ReadonlyMap<LoadBalancer, Decision>;
+  /**
+   * The wildcard that synthesized the answer: rate limiting accounts the answer to it (as BIND
+   * does), so a flood of random names under one wildcard is one account, not one per name.
+   */
+  readonly wildcard?: Name;
 }
 
 export function respond(snap: Snapshot, msg: Buffer, tcp: boolean, clientAddress: string): ResponseInfo {
@@ -80,6 +86,7 @@ export function respond(snap: Snapshot, msg: Buffer, tcp: boolean, clientAddress
   let rcode: number;
   let truncated = false;
   let decisions: ReadonlyMap<LoadBalancer, Decision> | undefined;
+  let wildcard: Name | undefined;
   if (q.edns && q.edns.version > 0) {
     rcode = RCODE.BADVERS; // RFC 6891 §6.1.3
   } else if (q.qtype === T.OPT) {
@@ -94,6 +101,7 @@ export function respond(snap: Snapshot, msg: Buffer, tcp: boolean, clientAddress
     const res = resolve({ snap, client: located.client, decisions: taken }, q.qname, q.qtype);
     if (q.ecs) scope = ecsScope(q.ecs, located, taken);
     decisions = taken;
+    wildcard = res.wildcard;
     rcode = res.rcode;
     if (res.aa) w.setFlags(w.flags() | AA);
     truncated = !writeSections(w, res);
@@ -104,7 +112,7 @@ export function respond(snap: Snapshot, msg: Buffer, tcp: boolean, clientAddress
   }
   w.setFlags(w.flags() | (rcode & 0xf));
   if (q.edns) w.raw(optRecord(rcode, q.edns.dnssecOk, q.ecs && ecsOption(q.ecs, scope), cookie?.option));
-  return { response: w.finish(), rcode, truncated: truncated || (w.flags() & TC) !== 0, question: q, ecs: q.ecs !== undefined, decisions, cookie: cookie !== undefined, cookieValid: cookie?.valid === true };
+  return { response: w.finish(), rcode, truncated: truncated || (w.flags() & TC) !== 0, question: q, ecs: q.ecs !== undefined, decisions, cookie: cookie !== undefined, cookieValid: cookie?.valid === true, wildcard };
 }
 
 /**

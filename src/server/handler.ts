@@ -50,7 +50,7 @@ export function createHandler(snapshot: () => Snapshot, log: Logger, opts: Handl
       let limited: 'drop' | 'slip' | undefined;
       // TCP proves the client's address, and so does a valid server cookie (BIND exempts both).
       if (rrl && response && client.transport === 'udp' && info.cookieValid !== true) {
-        const action = rrl.check(response, info.rcode ?? 0, client.address);
+        const action = rrl.check(response, info.rcode ?? 0, client.address, info.wildcard?.key);
         if (action !== 'send') {
           limited = action;
           // A slip to a client that sent a cookie is BADCOOKIE with a fresh server cookie: it

@@ -156,11 +156,15 @@ export class ResponseRateLimiter {
     return this.mask + 1;
   }
 
-  /** Accounts the encoded UDP response `msg` with rcode `rcode` to `client` (an IP address). */
-  check(msg: Buffer, rcode: number, client: string): RrlAction {
+  /**
+   * Accounts the encoded UDP response `msg` with rcode `rcode` to `client` (an IP address).
+   * `wildcard`: the wildcard that synthesized the answer, which then names the account (BIND).
+   */
+  check(msg: Buffer, rcode: number, client: string, wildcard?: string): RrlAction {
     const network = this.networkOf(client);
     if (network === undefined) return 'send';
-    return this.account(network, client, classifyResponse(msg, rcode));
+    const cls = classifyResponse(msg, rcode);
+    return this.account(network, client, wildcard !== undefined && cls.kind === 'answer' ? { ...cls, name: wildcard } : cls);
   }
 
   /** Accounts a response of class `cls` to `client`, classed already (tests, and check()). */

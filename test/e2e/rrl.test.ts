@@ -96,6 +96,17 @@ t.test('NXDOMAIN for random names is limited per zone', async (t) => {
   t.equal(other && decode(other).rcode, 'NXDOMAIN', 'another zone has its own account');
 });
 
+t.test('answers synthesized from one wildcard are one account, whatever the name', async (t) => {
+  const { app, port } = await start({ responsesPerSecond: RATE, slip: 0, exempt: [] });
+  t.teardown(() => app.close());
+  const names = Array.from({ length: 60 }, (_, i) => `r${i}-${Math.random().toString(36).slice(2, 8)}.apps.example.com`);
+  const replies = await burstUdp(port, names.map((n, i) => buildQuery(n, 'A', { id: i })));
+  const answered = replies.filter(full).length;
+  t.ok(answered >= RATE && answered <= 2 * RATE, `${answered} of 60 answered: random names under *.apps share the wildcard's account`);
+  const exact = await sendUdp(port, buildQuery('www.example.com', 'A'));
+  t.equal(exact && decode(exact).rcode, 'NOERROR', 'another name has its own account');
+});
+
 t.test('queries with a valid DNS cookie are not limited', async (t) => {
   const { app, port } = await start({ responsesPerSecond: 2, exempt: [] });
   t.teardown(() => app.close());
