@@ -63,6 +63,10 @@ export interface AppOptions {
   readonly health?: 'probe' | 'remote';
   /** Listen with the port shared by several processes (cluster workers). */
   readonly sharedPorts?: boolean;
+  /** With `health: 'remote'`: the health to answer with from the first query (the primary's). */
+  readonly initialHealth?: HealthData;
+  /** Runtime overrides in force from the first query (a worker: its primary's). */
+  readonly initialOverrides?: readonly Override[];
   /** Where /metrics reads the query path's figures (a primary: its workers'); default this process's. */
   readonly queryStats?: () => Promise<QueryStats>;
   /** Reasons, besides zones and health, that this instance is not ready yet (workers starting). */
@@ -147,6 +151,9 @@ export async function startApp(opts: AppOptions): Promise<App> {
   hostnames.track(externalHostnames(loaded));
   const snapshot: Snapshot = { zones: loaded.zones, lb: loaded.lb, health: ALL_HEALTHY, pop: opts.pop ?? {}, hostnames, random: opts.random ?? Math.random, geo: geo.locator, asn, persistence, cookies };
   const store = new SnapshotStore(snapshot);
+  // Overrides handed over at start (a worker's primary's) are in force before the first query.
+  const initialOverrides: Map<string, Override> = new Map((opts.initialOverrides ?? []).map((o) => [overrideKey(o.pool, o.origin), o]));
+  if (initialOverrides.size > 0) store.replace({ ...store.current, lb: applyOverrides(loaded.lb, initialOverrides) });
 
   /** Where to probe an origin: its IP, or the addresses its hostname has now. */
   const resolveAddresses = (origin: Origin): readonly string[] | undefined => {
@@ -180,7 +187,8 @@ export async function startApp(opts: AppOptions): Promise<App> {
     store.setHealth(health.view());
     health.start(loaded.lb);
   } else {
-    store.setHealth(viewOf({ pools: [] })); // monitored origins down until the primary says otherwise
+    // The primary's view, or monitored origins down until it says otherwise.
+    store.setHealth(viewOf(opts.initialHealth ?? { pools: [] }));
   }
 
   let server: RunningServer;
@@ -193,7 +201,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
     throw err;
   }
   let current = loaded;
-  let overrides: Map<string, Override> = new Map();
+  let overrides = initialOverrides;
   let queue: Promise<unknown> = Promise.resolve();
   /** Swaps in `cfg` with the overrides applied: one snapshot, then health for it. */
   const swapIn = (cfg: LoadedConfig): void => {

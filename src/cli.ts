@@ -21,7 +21,7 @@ import { formatProblem } from './zone/record.js';
 import { icmpUnavailable } from './health/icmp-check.js';
 import { openGeoLocator } from './geo/locator.js';
 import { PinTable } from './lb/persistence.js';
-import { serveAsWorker, WorkerPool } from './workers/cluster.js';
+import { runWorker, WorkerPool } from './workers/cluster.js';
 import { parseNetwork, type RrlOptions } from './server/rrl.js';
 import { formatCookieSecrets, parseCookieSecrets, randomCookieSecrets } from './dns/cookies.js';
 
@@ -248,8 +248,7 @@ async function main(argv: string[]): Promise<number> {
   if (cluster.isWorker) {
     // A worker answers queries only: the primary probes, reloads, watches and serves the API.
     const wlog = log.child({ worker: cluster.worker?.id });
-    const app = await startApp({ ...appOptions, log: wlog, health: 'remote', sharedPorts: true, watchDebounceMs: 0, cookieRotateMs: 0 });
-    serveAsWorker(app, wlog);
+    await runWorker((first) => startApp({ ...appOptions, log: wlog, health: 'remote', sharedPorts: true, watchDebounceMs: 0, cookieRotateMs: 0, initialHealth: first.health, initialOverrides: first.overrides }), wlog);
     return -1;
   }
   let pool: WorkerPool | undefined;

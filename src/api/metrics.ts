@@ -122,7 +122,7 @@ export class Metrics {
       },
     });
     new Counter({
-      name: 'steerdns_queries_total', help: 'Queries answered, by transport, query type and rcode', labelNames: ['transport', 'qtype', 'rcode'] as const, registers,
+      name: 'steerdns_queries_total', help: 'Queries answered (or held back by response rate limiting: see steerdns_rrl_*), by transport, query type and rcode', labelNames: ['transport', 'qtype', 'rcode'] as const, registers,
       async collect() {
         const { tally } = await current();
         this.reset();

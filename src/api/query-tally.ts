@@ -67,8 +67,12 @@ export class QueryTally {
   ecs = 0;
   rrlDropped = 0;
   rrlSlipped = 0;
-  /** Per load balancer: decisions per pool name ("none" for NODATA), and fallback answers. */
-  readonly decisions = new Map<LoadBalancer, { pools: Map<string, number>; fallbacks: number }>();
+  /**
+   * Per load balancer, by its name's key (not the object: reloads and overrides make new ones,
+   * and the old ones must not stay alive here): its name as written, decisions per pool name
+   * ("none" for NODATA), and fallback answers.
+   */
+  readonly decisions = new Map<string, { name: string; pools: Map<string, number>; fallbacks: number }>();
 
   /** `qtype` undefined: the message had no readable question. */
   query(transport: Transport, qtype: number | undefined, rcode: number): void {
@@ -77,8 +81,8 @@ export class QueryTally {
   }
 
   decision(lb: LoadBalancer, pool: string, fallback: boolean): void {
-    let d = this.decisions.get(lb);
-    if (!d) this.decisions.set(lb, (d = { pools: new Map(), fallbacks: 0 }));
+    let d = this.decisions.get(lb.name.key);
+    if (!d) this.decisions.set(lb.name.key, (d = { name: lb.name.toString(), pools: new Map(), fallbacks: 0 }));
     d.pools.set(pool, (d.pools.get(pool) ?? 0) + 1);
     if (fallback) d.fallbacks++;
   }
@@ -93,7 +97,7 @@ export class QueryTally {
       ecs: this.ecs,
       rrlDropped: this.rrlDropped,
       rrlSlipped: this.rrlSlipped,
-      decisions: [...this.decisions].map(([lb, d]) => [lb.name.toString(), [...d.pools], d.fallbacks] as const),
+      decisions: [...this.decisions.values()].map((d) => [d.name, [...d.pools], d.fallbacks] as const),
     };
   }
 }

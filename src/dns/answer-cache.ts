@@ -76,10 +76,13 @@ export class AnswerCache {
     // client's address and the time (RFC 9018 §4). Kept, it would go to another client behind
     // the same cookie, and age past its hour; so a query with a COOKIE option is never a hit.
     if (info.cookie) return;
-    // Its own memory: a slice of a larger or pooled buffer would keep all of it alive.
+    // Its own memory: a slice of a larger or pooled buffer would keep all of it alive. For the
+    // same reason only what metrics and logs read is kept of the rest, the name detached too.
     const response = Buffer.allocUnsafeSlow(info.response.length);
     info.response.copy(response);
-    this.insert(key, { response, info: { ...info, response } });
+    const q = info.question;
+    const question = q && { qname: q.qname.detached(), qtype: q.qtype, qclass: q.qclass };
+    this.insert(key, { response, info: { response, rcode: info.rcode, truncated: info.truncated, reason: info.reason, question, ecs: info.ecs, wildcard: info.wildcard } });
   }
 
   get size(): number {

@@ -156,6 +156,13 @@ export class Name {
     return { name, next };
   }
 
+  /** The same name in memory of its own (a name read from a message shares a pooled block). */
+  detached(): Name {
+    const wire = Buffer.allocUnsafeSlow(this.wire.length);
+    this.wire.copy(wire);
+    return new Name(wire, this.key, this.labelCount);
+  }
+
   /** The name with the leftmost label removed; the root's parent is undefined. */
   parent(): Name | undefined {
     if (this.labelCount === 0) return undefined;

@@ -16,7 +16,7 @@ import type { Snapshot } from '../config/snapshot.js';
 import type { Logger } from '../log.js';
 import type { ListenAddress } from '../server/server.js';
 import { healthData, type HealthData } from './health-data.js';
-import { parseCookieSecrets } from '../dns/cookies.js';
+import { formatCookieSecrets, parseCookieSecrets } from '../dns/cookies.js';
 
 type ToWorker =
   | { readonly type: 'health'; readonly data: HealthData }
@@ -28,6 +28,8 @@ type ToWorker =
   | { readonly type: 'stop' };
 
 type ToPrimary =
+  /** A worker is ready to hear its health and overrides (messages sent before it listens for them are lost). */
+  | { readonly type: 'hello' }
   | { readonly type: 'listening'; readonly addresses: readonly ListenAddress[] }
   | { readonly type: 'stats'; readonly id: number; readonly stats: QueryStats };
 
@@ -86,7 +88,8 @@ export class WorkerPool {
 
   /** The workers' counters summed, with those of workers gone; a worker slow to answer gives its last report. */
   async stats(): Promise<QueryStats> {
-    const asks = [...this.listening].map(
+    const askedOf = [...this.listening];
+    const asks = askedOf.map(
       (w) =>
         new Promise<QueryStats | undefined>((resolve) => {
           const id = this.nextId++;
@@ -102,7 +105,9 @@ export class WorkerPool {
           send(w, { type: 'stats', id });
         }),
     );
-    const got = (await Promise.all(asks)).filter((s): s is QueryStats => s !== undefined);
+    const replies = await Promise.all(asks);
+    // A worker that died while we waited is in `retired` already: count it once.
+    const got = replies.filter((s, i): s is QueryStats => s !== undefined && this.workers.has(askedOf[i]));
     return mergeStats([...this.retired, ...got]);
   }
 
@@ -121,13 +126,20 @@ export class WorkerPool {
   private fork(hooks: { onListening?: (a: readonly ListenAddress[]) => void; onEarlyExit?: (code: number | null) => void } = {}): void {
     const w = cluster.fork(this.workerEnv());
     this.workers.add(w);
+    // An IPC write to a worker that has just died (EPIPE) is emitted here; unheard, it would end the primary.
+    w.on('error', (err) => this.log.warn({ err, pid: w.process.pid }, 'message to a worker failed'));
     w.on('message', (m: ToPrimary) => {
-      if (m.type === 'listening') {
-        this.listening.add(w);
-        this.restartDelay = RESTART_DELAY_MS;
-        // A worker loaded the files itself; it gets the overrides and the health now in force.
+      if (m.type === 'hello') {
+        // Its health and overrides, before it listens (runWorker waits for them).
         send(w, { type: 'config', reload: false, overrides: [...this.app.overrides.values()] });
         send(w, { type: 'health', data: healthData(this.app.store.current.lb, this.app.store.current.health) });
+      } else if (m.type === 'listening') {
+        this.listening.add(w);
+        this.restartDelay = RESTART_DELAY_MS;
+        // What changed since it came online: overrides, health and the cookie secrets in force.
+        send(w, { type: 'config', reload: false, overrides: [...this.app.overrides.values()] });
+        send(w, { type: 'health', data: healthData(this.app.store.current.lb, this.app.store.current.health) });
+        send(w, { type: 'cookies', secrets: formatCookieSecrets(this.app.cookies.current) });
         hooks.onListening?.(m.addresses);
       } else if (m.type === 'stats') {
         const done = this.pending.get(m.id);
@@ -171,37 +183,75 @@ export class WorkerPool {
   }
 }
 
+/** A worker that just died may still look connected: a failed send is that, not a crash. */
 function send(w: Worker, m: ToWorker): void {
-  if (w.isConnected()) w.send(m);
+  if (w.isConnected()) w.send(m, undefined, () => undefined);
 }
 
-/** In a worker: follows the primary's messages, and drains then exits when told to stop. */
-export function serveAsWorker(app: App, log: Logger): void {
+/** What a worker needs before it answers anything: the primary's health and overrides. */
+export interface WorkerStart {
+  readonly health?: HealthData;
+  readonly overrides?: readonly Override[];
+}
+
+/** How long a worker waits for its primary's health and overrides before starting without them. */
+const FIRST_STATE_TIMEOUT_MS = 5000;
+
+/**
+ * In a worker: waits for the primary's health and overrides (sent as soon as the worker is
+ * online), starts the app with them, so that its first answer already agrees with the other
+ * workers', then follows the primary's messages and drains then exits when told to stop.
+ */
+export async function runWorker(start: (first: WorkerStart) => Promise<App>, log: Logger): Promise<void> {
+  let app: App | undefined;
+  let health: HealthData | undefined;
+  let config: { reload: boolean; overrides: readonly Override[] } | undefined;
+  const queued: ToWorker[] = [];
+  let gotFirst: () => void = () => undefined;
+  const first = new Promise<void>((resolve) => (gotFirst = resolve));
+  const handle = (a: App, m: ToWorker): void => {
+    if (m.type === 'health') a.setHealthData(m.data);
+    else if (m.type === 'config') {
+      a.replaceOverrides(m.overrides);
+      if (m.reload) void a.reload('the primary reloaded').catch((err: unknown) => log.error({ err }, 'reload failed'));
+    } else if (m.type === 'stats') process.send?.({ type: 'stats', id: m.id, stats: a.queryStats() } satisfies ToPrimary);
+    else if (m.type === 'cookies') {
+      const secrets = parseCookieSecrets(m.secrets);
+      if (secrets) a.cookies.replace(secrets);
+    } else if (m.type === 'stop') stop();
+  };
   let stopping = false;
-  const stop = () => {
+  const stop = (): void => {
     if (stopping) return;
     stopping = true;
+    if (!app) process.exit(0);
     app.close().then(
       () => process.exit(0),
       () => process.exit(1),
     );
   };
   process.on('message', (m: ToWorker) => {
-    if (m.type === 'health') app.setHealthData(m.data);
-    else if (m.type === 'config') {
-      app.replaceOverrides(m.overrides);
-      if (m.reload) void app.reload('the primary reloaded').catch((err: unknown) => log.error({ err }, 'reload failed'));
-    } else if (m.type === 'stats') process.send?.({ type: 'stats', id: m.id, stats: app.queryStats() } satisfies ToPrimary);
-    else if (m.type === 'cookies') {
-      const secrets = parseCookieSecrets(m.secrets);
-      if (secrets) app.cookies.replace(secrets);
-    }
-    else if (m.type === 'stop') stop();
+    if (app) return handle(app, m);
+    // Starting: keep the latest health and configuration, queue the rest.
+    if (m.type === 'health') health = m.data;
+    else if (m.type === 'config') config = { reload: (config?.reload ?? false) || m.reload, overrides: m.overrides };
+    else queued.push(m);
+    if (health && config) gotFirst();
   });
   // systemd and `docker stop` signal the whole group: a worker drains on its own too.
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
   // The primary gone (killed): nothing will tell us to stop.
   process.on('disconnect', stop);
+  const timer = setTimeout(gotFirst, FIRST_STATE_TIMEOUT_MS);
+  process.send?.({ type: 'hello' } satisfies ToPrimary);
+  await first;
+  clearTimeout(timer);
+  const used = { health, config };
+  app = await start({ health, overrides: config?.overrides });
+  // What changed while the app was starting.
+  if (health !== used.health && health) app.setHealthData(health);
+  if (config !== used.config && config) handle(app, { type: 'config', ...config });
+  for (const m of queued) handle(app, m);
   process.send?.({ type: 'listening', addresses: app.server.addresses } satisfies ToPrimary);
 }

@@ -115,13 +115,22 @@ t.test('reloads and runtime overrides reach every worker', async (t) => {
   await until(t, 'and used again once cleared', () => allAnswer(['127.0.0.1']));
 });
 
-t.test('a worker that dies is replaced; counters do not go backwards', async (t) => {
+t.test('a worker that dies is replaced, and its replacement agrees from its first answer', async (t) => {
   const count = (text: string) => [...text.matchAll(/^steerdns_queries_total\{[^}]*\} (\d+)/gm)].reduce((n, m) => n + Number(m[1]), 0);
   const before = count(await metrics());
+  const call = (path: string) => fetch(`http://127.0.0.1:${cli.apiPort}${path}`, { method: 'POST', headers: { authorization: 'Bearer tok' } });
+  t.equal((await call('/v1/pools/backup/origins/b/disable')).status, 200);
+  t.equal((await call('/v1/pools/main/disable')).status, 200);
+  // main disabled, and backup's only origin too: the fallback (backup, whose overrides still apply) has none: NODATA.
+  await until(t, 'an override in force everywhere', () => allAnswer([]));
   const [victim] = workerPids();
   process.kill(victim, 'SIGKILL');
   await until(t, 'two workers again', async () => workerPids().length === 2 && !workerPids().includes(victim), 8000);
-  await until(t, 'answering', () => allAnswer(['127.0.0.1']));
+  await until(t, 'the replacement is listening', async () => ((await (await fetch(`http://127.0.0.1:${cli.apiPort}/readyz`)).json()) as { ready: boolean }).ready, 8000);
+  t.ok(await allAnswer([]), 'every answer, the new worker\'s included, already follows the override and the health');
+  t.equal((await call('/v1/pools/main/clear')).status, 200);
+  t.equal((await call('/v1/pools/backup/origins/b/clear')).status, 200);
+  await until(t, 'answering as before', () => allAnswer(['127.0.0.1']));
   t.ok(count(await metrics()) >= before, 'query counters kept the dead worker\'s share');
 });
 
