@@ -19,34 +19,46 @@ const MAX_POINTER = 0x3fff;
 const SCRATCH = Buffer.allocUnsafe(65535);
 
 /**
- * Name suffixes written so far (key -> offset), for compression. A message has a handful, so
- * two reused arrays searched in order beat a Map (whose clear() allocates a new table).
+ * Name suffixes written so far (key -> offset), for compression. A message usually has a
+ * handful, so two reused arrays searched in order beat a Map (whose clear() allocates a new
+ * table); past SCAN_LIMIT entries (a large TCP answer) a Map is built so lookups stay cheap.
  */
 class SuffixTable {
   private readonly keys: string[] = [];
   private readonly offsets: number[] = [];
+  private index: Map<string, number> | undefined;
   size = 0;
 
   clear(): void {
     this.size = 0;
+    this.index = undefined;
   }
 
   get(key: string): number | undefined {
+    if (this.index) return this.index.get(key);
     for (let i = 0; i < this.size; i++) if (this.keys[i] === key) return this.offsets[i];
     return undefined;
   }
 
+  /** Records a suffix not in the table yet. */
   set(key: string, offset: number): void {
     this.keys[this.size] = key;
     this.offsets[this.size] = offset;
     this.size++;
+    if (this.index) this.index.set(key, offset);
+    else if (this.size > SCAN_LIMIT) this.index = new Map(this.keys.slice(0, this.size).map((k, i) => [k, this.offsets[i]]));
   }
 
   /** Forgets what was written at or after `offset` (offsets only grow, so it is a tail). */
   dropFrom(offset: number): void {
-    while (this.size > 0 && this.offsets[this.size - 1] >= offset) this.size--;
+    while (this.size > 0 && this.offsets[this.size - 1] >= offset) {
+      this.size--;
+      this.index?.delete(this.keys[this.size]);
+    }
   }
 }
+
+const SCAN_LIMIT = 32;
 
 const TABLE = new SuffixTable();
 

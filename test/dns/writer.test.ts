@@ -42,3 +42,24 @@ t.test('an RRset that does not fit leaves the message unchanged', async (t) => {
   const d = dnsPacket.decode(w.finish());
   t.same(d.answers?.map((a) => `${a.name} ${dataOf(a)}`), ['x.example.com 192.0.2.1'], 'no stale pointer into the rolled-back bytes');
 });
+
+t.test('a large answer (past the compression table\'s scan limit) compresses and rolls back the same', async (t) => {
+  const w = new MessageWriter(65535);
+  w.header(1, 0x8400);
+  w.question(n('example.com.'), T.NS, 1);
+  const targets = Array.from({ length: 200 }, (_, i) => n(`ns${i}.host${i % 7}.example.com.`));
+  const ns: RRset = { owner: n('example.com.'), type: T.NS, ttl: 60, rdatas: targets.map((x) => nameRdata(x)) };
+  t.ok(w.rrset(1, ns));
+  const before = w.pos;
+  // An RRset that does not fit is rolled back whole, its suffixes forgotten with it.
+  const huge: RRset = { owner: n('big.example.com.'), type: T.TXT, ttl: 60, rdatas: [{ wire: Buffer.alloc(65000), names: [] }] };
+  t.notOk(w.rrset(2, huge));
+  t.equal(w.pos, before);
+  // The same names again: every one is a pointer now.
+  const again: RRset = { owner: n('example.com.'), type: T.NS, ttl: 60, rdatas: targets.map((x) => nameRdata(x)) };
+  t.ok(w.rrset(3, again));
+  t.equal(w.pos - before, 200 * (2 + 10 + 2), 'owner and target both pointers, 200 times');
+  const d = dnsPacket.decode(w.finish());
+  t.same(d.additionals?.map((a) => dataOf(a)), targets.map((x) => x.toString().replace(/\.$/, '')));
+  t.same(d.answers?.map((a) => dataOf(a)), targets.map((x) => x.toString().replace(/\.$/, '')));
+});
