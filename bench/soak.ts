@@ -221,7 +221,7 @@ function tcpValidConnection(port: number, count: number): void {
 /** A connection with a few malformed framed messages, sometimes broken framing at the end. */
 function tcpMalformedConnection(port: number): void {
   const msgs = Array.from({ length: 1 + int(5) }, () => generate(rand, MALFORMED_NAMES, 0).msg);
-  const parts = msgs.map(frame);
+  const parts = msgs.map((m) => frame(m));
   if (rand() < 0.4) parts.push(brokenFrame(rand, msgs[0]).bytes);
   malformed.tcpSent += msgs.length;
   malformed.tcpConnections++;

@@ -7,7 +7,7 @@ import t from 'tap';
 import net from 'node:net';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { buildQuery, decode, query } from '../helpers/client.js';
+import { buildQuery, decode, frame, query, unframe } from '../helpers/client.js';
 import { CLI, startCli } from '../helpers/cli.js';
 
 const E2E = fileURLToPath(new URL('../fixtures/e2e/', import.meta.url));
@@ -44,19 +44,6 @@ t.test('serve answers over UDP and TCP and stops on SIGTERM', async (t) => {
   t.equal(await exited, 0, 'clean exit on SIGTERM');
 });
 
-/** Splits a TCP byte stream into DNS messages (2-byte length prefix, RFC 1035 §4.2.2). */
-function unframe(stream: Buffer): Buffer[] {
-  const out: Buffer[] = [];
-  for (let off = 0; off + 2 <= stream.length && off + 2 + stream.readUInt16BE(off) <= stream.length; off += 2 + stream.readUInt16BE(off)) {
-    out.push(stream.subarray(off + 2, off + 2 + stream.readUInt16BE(off)));
-  }
-  return out;
-}
-
-function frame(msgs: Buffer[]): Buffer {
-  return Buffer.concat(msgs.flatMap((m) => [Buffer.from([m.length >> 8, m.length & 0xff]), m]));
-}
-
 /** Everything the server sends on `socket` until it ends the connection. */
 function readAll(socket: net.Socket): Promise<Buffer> {
   const chunks: Buffer[] = [];
@@ -81,7 +68,7 @@ t.test('SIGTERM: pipelined TCP queries already sent are all answered, new connec
   const slow = await connect(port);
   const slowAll = readAll(slow);
   const firstAnswer = new Promise((r) => slow.once('data', r));
-  slow.write(frame(Array.from({ length: 2000 }, (_, id) => buildQuery('huge.example.com', 'TXT', { id }))));
+  slow.write(frame(...Array.from({ length: 2000 }, (_, id) => buildQuery('huge.example.com', 'TXT', { id }))));
   await firstAnswer;
   slow.pause();
 
@@ -89,7 +76,7 @@ t.test('SIGTERM: pipelined TCP queries already sent are all answered, new connec
   const quick = await connect(port);
   const quickAll = readAll(quick);
   const names = ['www.example.com', 'mail.example.com', 'nope.example.com', 'big.example.com', 'example.com'];
-  quick.write(frame(names.map((n, id) => buildQuery(n, n.startsWith('big') ? 'TXT' : 'A', { id }))), () => child.kill('SIGTERM'));
+  quick.write(frame(...names.map((n, id) => buildQuery(n, n.startsWith('big') ? 'TXT' : 'A', { id }))), () => child.kill('SIGTERM'));
 
   await logged('shutting down');
   const quickReplies = unframe(await quickAll).map(decode);

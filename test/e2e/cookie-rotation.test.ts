@@ -8,26 +8,13 @@ import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { startApp } from '../../src/app.js';
 import type { CookieSecrets } from '../../src/dns/cookies.js';
-import { buildQuery, decode, sendUdp } from '../helpers/client.js';
+import { buildQuery, cookieOf, decode, sendUdp } from '../helpers/client.js';
 
 const ZONES = fileURLToPath(new URL('../fixtures/e2e/', import.meta.url));
 const CLIENT = Buffer.from('0102030405060708', 'hex');
 
-function withCookie(cookie: Buffer): Buffer {
-  const q = buildQuery('www.example.com', 'A', { edns: { udpSize: 1232 } });
-  const option = Buffer.alloc(4 + cookie.length);
-  option.writeUInt16BE(10, 0);
-  option.writeUInt16BE(cookie.length, 2);
-  cookie.copy(option, 4);
-  const out = Buffer.concat([q, option]);
-  out.writeUInt16BE(option.length, q.length - 2); // the OPT's RDLENGTH, its last two octets
-  return out;
-}
-
 async function serverCookie(port: number, sent: Buffer): Promise<Buffer> {
-  const reply = decode((await sendUdp(port, withCookie(sent)))!);
-  const opt = reply.additionals?.find((a) => a.type === 'OPT') as unknown as { options: { code: number; data: Buffer }[] };
-  return opt.options.find((o) => o.code === 10)!.data;
+  return cookieOf(decode((await sendUdp(port, buildQuery('www.example.com', 'A', { edns: { cookie: sent } })))!))!;
 }
 
 t.test('a drawn cookie secret rotates, the previous one accepted for one more period', async (t) => {

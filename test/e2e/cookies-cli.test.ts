@@ -6,24 +6,18 @@
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import dnsPacket from 'dns-packet';
-import { decode, sendTcp, sendUdp } from '../helpers/client.js';
+import { buildQuery, cookieOf, decode, sendTcp, sendUdp } from '../helpers/client.js';
 import { CLI, startCli, type RunningCli } from '../helpers/cli.js';
 import { addressOctets, createServerCookie } from '../../src/dns/cookies.js';
 
 const ZONES = fileURLToPath(new URL('../fixtures/e2e/', import.meta.url));
 const CLIENT = Buffer.from('0011223344556677', 'hex');
 
-function cookieQuery(cookie: Buffer): Buffer {
-  return dnsPacket.encode({ type: 'query', id: 9, questions: [{ name: 'www.example.com', type: 'A' }],
-    additionals: [{ type: 'OPT', name: '.', udpPayloadSize: 1232, options: [{ code: 10, data: cookie }] } as unknown as dnsPacket.Answer] });
-}
+const cookieQuery = (cookie: Buffer): Buffer => buildQuery('www.example.com', 'A', { id: 9, edns: { cookie } });
 
 /** The server cookie of a response. */
 function serverCookie(raw: Buffer | undefined): string | undefined {
-  if (!raw) return undefined;
-  const opt = (decode(raw).additionals ?? []).find((a) => a.type === 'OPT') as unknown as { options: { code: number; data: Buffer }[] } | undefined;
-  return opt?.options.find((o) => o.code === 10)?.data.subarray(8).toString('hex');
+  return raw && cookieOf(decode(raw))?.subarray(8).toString('hex');
 }
 
 async function stop(cli: RunningCli) {

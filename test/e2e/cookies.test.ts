@@ -9,8 +9,7 @@ import dgram from 'node:dgram';
 import { execFile, spawnSync } from 'node:child_process';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import dnsPacket from 'dns-packet';
-import { decode, flagsOf, sendTcp, sendUdp, type Transport } from '../helpers/client.js';
+import { buildQuery, cookieOf, decode, flagsOf, sendTcp, sendUdp, type Transport } from '../helpers/client.js';
 import { startServerWith, type TestServer } from '../helpers/server.js';
 import { AnswerCache } from '../../src/dns/answer-cache.js';
 import { addressOctets, createServerCookie, ServerCookies } from '../../src/dns/cookies.js';
@@ -30,9 +29,7 @@ t.teardown(() => server.close());
 
 /** A query with OPT carrying these COOKIE option data (none: no COOKIE option). */
 function cookieQuery(name: string, type: string, cookie?: Buffer, udpSize = 1232): Buffer {
-  const options = cookie ? [{ code: 10, data: cookie }] : [];
-  return dnsPacket.encode({ type: 'query', id: 77, questions: [{ name, type: type as dnsPacket.RecordType }],
-    additionals: [{ type: 'OPT', name: '.', udpPayloadSize: udpSize, options } as unknown as dnsPacket.Answer] });
+  return buildQuery(name, type, { id: 77, edns: { udpSize, cookie } });
 }
 
 /** Sends over UDP from `from` (a loopback address of our choice). */
@@ -53,8 +50,8 @@ async function ask(transport: Transport, msg: Buffer) {
 
 function read(raw: Buffer) {
   const r = decode(raw);
-  const opt = (r.additionals ?? []).find((a) => a.type === 'OPT') as unknown as { options: { code: number; data: Buffer }[] } | undefined;
-  const cookie = opt?.options.find((o) => o.code === 10)?.data;
+  const opt = (r.additionals ?? []).find((a) => a.type === 'OPT');
+  const cookie = cookieOf(r);
   return { raw, rcode: flagsOf(raw).rcode, tc: flagsOf(raw).tc, opt, client: cookie?.subarray(0, 8), server: cookie?.subarray(8), info: seen[seen.length - 1] };
 }
 

@@ -14,7 +14,7 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { startApp, type App } from '../../src/app.js';
 import type { RrlOptions } from '../../src/server/rrl.js';
-import { buildQuery, decode, flagsOf, sendTcp, sendUdp, type Reply } from '../helpers/client.js';
+import { buildQuery, cookieOf, decode, flagsOf, sendTcp, sendUdp, type Reply } from '../helpers/client.js';
 import { CLI, startCli } from '../helpers/cli.js';
 
 const ZONES = fileURLToPath(new URL('../fixtures/e2e/', import.meta.url));
@@ -111,12 +111,11 @@ t.test('queries with a valid DNS cookie are not limited', async (t) => {
   const { app, port } = await start({ responsesPerSecond: 2, exempt: [] });
   t.teardown(() => app.close());
   const clientCookie = Buffer.from('0011223344556677', 'hex');
-  const first = await sendUdp(port, withCookie('mail.example.com', clientCookie, 1));
-  const opt = first && (decode(first).additionals?.find((a) => a.type === 'OPT') as unknown as { options: { code: number; data: Buffer }[] } | undefined);
-  const cookie = opt?.options.find((o) => o.code === 10)?.data;
+  const first = await sendUdp(port, buildQuery('mail.example.com', 'A', { id: 1, edns: { cookie: clientCookie } }));
+  const cookie = first && cookieOf(decode(first));
   t.ok(cookie && cookie.length > 8, 'a server cookie came back');
   if (!cookie) return;
-  const replies = await burstUdp(port, Array.from({ length: 40 }, (_, i) => withCookie('mail.example.com', cookie, i)));
+  const replies = await burstUdp(port, Array.from({ length: 40 }, (_, i) => buildQuery('mail.example.com', 'A', { id: i, edns: { cookie: cookie } })));
   t.equal(replies.filter(full).length, 40, 'all 40 answered in full');
   const without = await burstUdp(port, Array.from({ length: 40 }, (_, i) => buildQuery('mail.example.com', 'A', { id: i })));
   t.ok(without.filter(full).length <= 4, 'without the cookie the same client is limited');
@@ -126,18 +125,18 @@ t.test('a limited client that sent a cookie gets BADCOOKIE with a server cookie,
   const { app, port } = await start({ responsesPerSecond: 2, slip: 1, exempt: [] });
   t.teardown(() => app.close());
   const clientCookie = Buffer.from('8899aabbccddeeff', 'hex');
-  const replies = await burstUdp(port, Array.from({ length: 20 }, (_, i) => withCookie('mail.example.com', clientCookie, i)));
+  const replies = await burstUdp(port, Array.from({ length: 20 }, (_, i) => buildQuery('mail.example.com', 'A', { id: i, edns: { cookie: clientCookie } })));
   const bad = replies.filter((r) => flagsOf(r.raw).rcode === 7 && !flagsOf(r.raw).tc);
   t.ok(bad.length >= 15, `the limited ones are BADCOOKIE (${bad.length} of ${replies.length})`);
   const b = bad[0];
   t.equal(flagsOf(b.raw).tc, false, 'not truncated');
   t.equal(b.answers?.length ?? 0, 0, 'no records');
-  const opt = b.additionals?.find((a) => a.type === 'OPT') as unknown as { extendedRcode: number; options: { code: number; data: Buffer }[] };
+  const opt = b.additionals?.find((a) => a.type === 'OPT') as unknown as { extendedRcode: number };
   t.equal((opt.extendedRcode << 4) | flagsOf(b.raw).rcode, 23, 'rcode 23 (BADCOOKIE): 1 in the OPT, 7 in the header');
-  const cookie = opt.options.find((o) => o.code === 10)?.data;
+  const cookie = cookieOf(b);
   t.ok(cookie && cookie.subarray(0, 8).equals(clientCookie) && cookie.length === 24, 'our client cookie and a new server cookie');
   if (!cookie) return;
-  const retry = await burstUdp(port, Array.from({ length: 10 }, (_, i) => withCookie('mail.example.com', cookie, 100 + i)));
+  const retry = await burstUdp(port, Array.from({ length: 10 }, (_, i) => buildQuery('mail.example.com', 'A', { id: 100 + i, edns: { cookie: cookie } })));
   t.equal(retry.filter(full).length, 10, 'with the server cookie every retry is answered');
 });
 
@@ -157,18 +156,6 @@ t.test('loopback is exempt by default', async (t) => {
   const replies = await burstUdp(port, Array.from({ length: 30 }, (_, i) => buildQuery('www.example.com', 'A', { id: i })));
   t.equal(replies.filter(full).length, 30);
 });
-
-function withCookie(name: string, cookie: Buffer, id: number): Buffer {
-  const q = buildQuery(name, 'A', { id, edns: { udpSize: 1232 } });
-  // Append the COOKIE option to the OPT record at the end: its RDLENGTH is the last 2 octets.
-  const option = Buffer.alloc(4 + cookie.length);
-  option.writeUInt16BE(10, 0);
-  option.writeUInt16BE(cookie.length, 2);
-  cookie.copy(option, 4);
-  const out = Buffer.concat([q, option]);
-  out.writeUInt16BE(option.length, q.length - 2);
-  return out;
-}
 
 t.test('the command line: --rrl flags', async (t) => {
   const bad = (args: string[], message: RegExp) => {

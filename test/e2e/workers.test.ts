@@ -10,7 +10,7 @@ import net from 'node:net';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { dataOf, query } from '../helpers/client.js';
+import { buildQuery, dataOf, frame, query, unframe } from '../helpers/client.js';
 import { startCli, type RunningCli } from '../helpers/cli.js';
 
 let probes = 0;
@@ -140,16 +140,11 @@ t.test('SIGTERM: TCP queries already sent are answered, then every process exits
   const chunks: Buffer[] = [];
   sock.on('data', (c) => chunks.push(c));
   const ended = new Promise((r) => sock.once('close', r));
-  const { buildQuery } = await import('../helpers/client.js');
-  const msgs = Array.from({ length: 50 }, (_, id) => buildQuery('www.example.com', 'A', { id }));
-  const frames = Buffer.concat(msgs.map((m) => Buffer.concat([Buffer.from([m.length >> 8, m.length & 0xff]), m])));
+  const frames = frame(...Array.from({ length: 50 }, (_, id) => buildQuery('www.example.com', 'A', { id })));
   const pids = workerPids();
   sock.write(frames, () => cli.child.kill('SIGTERM'));
   await ended;
-  const all = Buffer.concat(chunks);
-  let n = 0;
-  for (let off = 0; off + 2 <= all.length; off += 2 + all.readUInt16BE(off)) n++;
-  t.equal(n, 50, 'every pipelined query answered before the connection ended');
+  t.equal(unframe(Buffer.concat(chunks)).length, 50, 'every pipelined query answered before the connection ended');
   t.equal(await cli.exited, 0, 'the primary exits 0');
   const alive = pids.filter((p) => {
     try {

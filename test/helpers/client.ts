@@ -12,9 +12,12 @@ export interface QueryOptions {
   id?: number;
   flags?: number;
   /** Add an OPT record with this UDP payload size. */
-  edns?: { udpSize?: number; version?: number; do?: boolean };
+  edns?: { udpSize?: number; version?: number; do?: boolean; cookie?: Buffer };
   qclass?: string;
 }
+
+/** RFC 7873: the COOKIE option code. */
+export const COOKIE_OPTION = 10;
 
 export function buildQuery(name: string, type: string, opts: QueryOptions = {}): Buffer {
   const additionals: dnsPacket.Answer[] = [];
@@ -26,7 +29,7 @@ export function buildQuery(name: string, type: string, opts: QueryOptions = {}):
       extendedRcode: 0,
       ednsVersion: opts.edns.version ?? 0,
       flags: opts.edns.do ? dnsPacket.DNSSEC_OK : 0,
-      options: [],
+      options: opts.edns.cookie ? [{ code: COOKIE_OPTION, data: opts.edns.cookie }] : [],
     } as unknown as dnsPacket.Answer); // dns-packet's OPT typing lacks ednsVersion
   }
   return dnsPacket.encode({
@@ -36,6 +39,26 @@ export function buildQuery(name: string, type: string, opts: QueryOptions = {}):
     questions: [{ name, type: type as dnsPacket.RecordType, class: (opts.qclass ?? 'IN') as dnsPacket.RecordClass }],
     additionals,
   });
+}
+
+/** RFC 7766 §8 framing: each message after its 2-byte length. */
+export function frame(...msgs: Buffer[]): Buffer {
+  return Buffer.concat(msgs.flatMap((m) => [Buffer.from([(m.length >> 8) & 0xff, m.length & 0xff]), m]));
+}
+
+/** The whole messages of a TCP byte stream (a partial one at the end is left out). */
+export function unframe(stream: Buffer): Buffer[] {
+  const out: Buffer[] = [];
+  for (let off = 0; off + 2 <= stream.length && off + 2 + stream.readUInt16BE(off) <= stream.length; off += 2 + stream.readUInt16BE(off)) {
+    out.push(stream.subarray(off + 2, off + 2 + stream.readUInt16BE(off)));
+  }
+  return out;
+}
+
+/** The COOKIE option data of a reply's OPT record (client cookie, then server cookie), if any. */
+export function cookieOf(reply: dnsPacket.Packet): Buffer | undefined {
+  const opt = reply.additionals?.find((a) => a.type === 'OPT') as unknown as { options?: { code: number; data: Buffer }[] } | undefined;
+  return opt?.options?.find((o) => o.code === COOKIE_OPTION)?.data;
 }
 
 export function sendUdp(port: number, msg: Buffer, host = '127.0.0.1', timeoutMs = 2000): Promise<Buffer | undefined> {
@@ -70,7 +93,7 @@ export function sendTcp(port: number, msgs: Buffer[], expect = msgs.length, host
       resolve(replies);
     }, timeoutMs);
     sock.on('connect', () => {
-      sock.write(Buffer.concat(msgs.map((m) => Buffer.concat([Buffer.from([m.length >> 8, m.length & 0xff]), m]))));
+      sock.write(frame(...msgs));
     });
     sock.on('data', (d) => {
       pending = Buffer.concat([pending, d]);

@@ -190,12 +190,7 @@ function byteMutate(rand: Rand, msg: Buffer): Buffer {
   return msg;
 }
 
-/** RFC 7766 §8 framing: the 2-byte length, then the message. */
-export function frame(msg: Buffer): Buffer {
-  const len = Buffer.alloc(2);
-  len.writeUInt16BE(msg.length & 0xffff, 0);
-  return Buffer.concat([len, msg]);
-}
+export { frame } from './client.js';
 
 /** Broken TCP framing: a length longer or shorter than the message, zero, or a lone byte. */
 export function brokenFrame(rand: Rand, msg: Buffer): { kind: string; bytes: Buffer } {
