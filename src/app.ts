@@ -7,7 +7,7 @@ import { watch, type FSWatcher } from 'node:fs';
 import { localStats, Metrics, type QueryStats } from './api/metrics.js';
 import { externalHostnames, loadConfig, type LoadedConfig } from './config/load.js';
 import type { Problem } from './zone/record.js';
-import { applyOverrides, overrideKey, type Override, type Overrides } from './config/overrides.js';
+import { applyOverrides, overrideKey, overridesOf, type Override, type Overrides } from './config/overrides.js';
 import type { Snapshot } from './config/snapshot.js';
 import { SnapshotStore } from './config/store.js';
 import { AnswerCache, DEFAULT_ANSWER_CACHE_SIZE } from './dns/answer-cache.js';
@@ -152,7 +152,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
   const snapshot: Snapshot = { zones: loaded.zones, lb: loaded.lb, health: ALL_HEALTHY, pop: opts.pop ?? {}, hostnames, random: opts.random ?? Math.random, geo: geo.locator, asn, persistence, cookies };
   const store = new SnapshotStore(snapshot);
   // Overrides handed over at start (a worker's primary's) are in force before the first query.
-  const initialOverrides: Map<string, Override> = new Map((opts.initialOverrides ?? []).map((o) => [overrideKey(o.pool, o.origin), o]));
+  const initialOverrides = overridesOf(opts.initialOverrides ?? []);
   if (initialOverrides.size > 0) store.replace({ ...store.current, lb: applyOverrides(loaded.lb, initialOverrides) });
 
   /** Where to probe an origin: its IP, or the addresses its hostname has now. */
@@ -264,7 +264,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
     },
     setOverride,
     replaceOverrides: (list) => {
-      overrides = new Map(list.map((o) => [overrideKey(o.pool, o.origin), o]));
+      overrides = overridesOf(list);
       swapIn(current);
     },
     setHealthData: (data) => store.setHealth(viewOf(data)),

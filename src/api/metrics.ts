@@ -102,25 +102,24 @@ export class Metrics {
   private registerQueryMetrics(): void {
     const registers = [this.registry];
     const current = () => this.current();
-    new Gauge({
-      name: 'steerdns_persistence_pins', help: 'Entries in the DNS persistence table (all workers)', registers,
-      async collect() {
-        this.set((await current()).pins);
-      },
-    });
-    new Gauge({
-      name: 'steerdns_geo_cache_entries', help: 'Entries in the geolocation cache (all workers)', registers,
-      async collect() {
-        this.set((await current()).geo.entries);
-      },
-    });
-    new Gauge({
-      name: 'steerdns_geo_cache_hit_ratio', help: 'Share of geolocation lookups answered from the cache since start', registers,
-      async collect() {
-        const g = (await current()).geo;
-        this.set(g.hits + g.misses > 0 ? g.hits / (g.hits + g.misses) : 0);
-      },
-    });
+    // One number each, read from the gathered figures when scraped.
+    const level = (name: string, help: string, read: (s: QueryStats) => number) =>
+      new Gauge({ name, help, registers, async collect() { this.set(read(await current())); } });
+    const total = (name: string, help: string, read: (s: QueryStats) => number) =>
+      new Counter({ name, help, registers, async collect() { const n = read(await current()); this.reset(); this.inc(n); } });
+
+    level('steerdns_persistence_pins', 'Entries in the DNS persistence table (all workers)', (s) => s.pins);
+    level('steerdns_geo_cache_entries', 'Entries in the geolocation cache (all workers)', (s) => s.geo.entries);
+    level('steerdns_geo_cache_hit_ratio', 'Share of geolocation lookups answered from the cache since start', ({ geo: g }) => (g.hits + g.misses > 0 ? g.hits / (g.hits + g.misses) : 0));
+    level('steerdns_answer_cache_entries', 'Answers held in the answer cache', (s) => s.answerCache.entries);
+    total('steerdns_responses_truncated_total', 'UDP responses sent with TC set', (s) => s.tally.truncated);
+    total('steerdns_rrl_dropped_total', 'UDP responses dropped by response rate limiting (with --rrl-log-only: that would have been)', (s) => s.tally.rrlDropped);
+    total('steerdns_rrl_slipped_total', 'UDP responses slipped by response rate limiting: sent truncated, or BADCOOKIE (with --rrl-log-only: that would have been)', (s) => s.tally.rrlSlipped);
+    total('steerdns_ecs_queries_total', 'Queries carrying an EDNS Client Subnet option', (s) => s.tally.ecs);
+    total('steerdns_answer_cache_hits_total', 'UDP queries answered from the answer cache', (s) => s.answerCache.hits);
+    total('steerdns_answer_cache_misses_total', 'UDP queries looked up in the answer cache and resolved', (s) => s.answerCache.misses);
+    this.registry.registerMetric(answerTimeHistogram(async () => (await current()).tally));
+
     new Counter({
       name: 'steerdns_queries_total', help: 'Queries answered (or held back by response rate limiting: see steerdns_rrl_*), by transport, query type and rcode', labelNames: ['transport', 'qtype', 'rcode'] as const, registers,
       async collect() {
@@ -139,39 +138,6 @@ export class Metrics {
         for (const transport of TRANSPORTS) this.inc({ transport }, tally.dropped[transport]);
       },
     });
-    this.registry.registerMetric(answerTimeHistogram(async () => (await current()).tally));
-    new Counter({
-      name: 'steerdns_responses_truncated_total', help: 'UDP responses sent with TC set', registers,
-      async collect() {
-        const { tally } = await current();
-        this.reset();
-        this.inc(tally.truncated);
-      },
-    });
-    new Counter({
-      name: 'steerdns_rrl_dropped_total', help: 'UDP responses dropped by response rate limiting (with --rrl-log-only: that would have been)', registers,
-      async collect() {
-        const { tally } = await current();
-        this.reset();
-        this.inc(tally.rrlDropped);
-      },
-    });
-    new Counter({
-      name: 'steerdns_rrl_slipped_total', help: 'UDP responses sent truncated by response rate limiting (with --rrl-log-only: that would have been)', registers,
-      async collect() {
-        const { tally } = await current();
-        this.reset();
-        this.inc(tally.rrlSlipped);
-      },
-    });
-    new Counter({
-      name: 'steerdns_ecs_queries_total', help: 'Queries carrying an EDNS Client Subnet option', registers,
-      async collect() {
-        const { tally } = await current();
-        this.reset();
-        this.inc(tally.ecs);
-      },
-    });
     new Counter({
       name: 'steerdns_steering_decisions_total', help: 'Steering decisions by load balancer and chosen pool ("none" for NODATA)', labelNames: ['load_balancer', 'pool'] as const, registers,
       async collect() {
@@ -186,28 +152,6 @@ export class Metrics {
         const { tally } = await current();
         this.reset();
         for (const [lb, , fallbacks] of tally.decisions) if (fallbacks > 0) this.inc({ load_balancer: lb }, fallbacks);
-      },
-    });
-    new Counter({
-      name: 'steerdns_answer_cache_hits_total', help: 'UDP queries answered from the answer cache', registers,
-      async collect() {
-        const { answerCache } = await current();
-        this.reset();
-        this.inc(answerCache.hits);
-      },
-    });
-    new Counter({
-      name: 'steerdns_answer_cache_misses_total', help: 'UDP queries looked up in the answer cache and resolved', registers,
-      async collect() {
-        const { answerCache } = await current();
-        this.reset();
-        this.inc(answerCache.misses);
-      },
-    });
-    new Gauge({
-      name: 'steerdns_answer_cache_entries', help: 'Answers held in the answer cache', registers,
-      async collect() {
-        this.set((await current()).answerCache.entries);
       },
     });
   }

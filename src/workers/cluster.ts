@@ -130,16 +130,11 @@ export class WorkerPool {
     w.on('error', (err) => this.log.warn({ err, pid: w.process.pid }, 'message to a worker failed'));
     w.on('message', (m: ToPrimary) => {
       if (m.type === 'hello') {
-        // Its health and overrides, before it listens (runWorker waits for them).
-        send(w, { type: 'config', reload: false, overrides: [...this.app.overrides.values()] });
-        send(w, { type: 'health', data: healthData(this.app.store.current.lb, this.app.store.current.health) });
+        this.sendState(w); // before it listens: runWorker waits for it
       } else if (m.type === 'listening') {
         this.listening.add(w);
         this.restartDelay = RESTART_DELAY_MS;
-        // What changed since it came online: overrides, health and the cookie secrets in force.
-        send(w, { type: 'config', reload: false, overrides: [...this.app.overrides.values()] });
-        send(w, { type: 'health', data: healthData(this.app.store.current.lb, this.app.store.current.health) });
-        send(w, { type: 'cookies', secrets: formatCookieSecrets(this.app.cookies.current) });
+        this.sendState(w); // again: what changed while it started
         hooks.onListening?.(m.addresses);
       } else if (m.type === 'stats') {
         const done = this.pending.get(m.id);
@@ -164,6 +159,13 @@ export class WorkerPool {
       }, this.restartDelay).unref();
       this.restartDelay = Math.min(this.restartDelay * 2, 60_000);
     });
+  }
+
+  /** The overrides, health and DNS cookie secrets in force, to one worker. */
+  private sendState(w: Worker): void {
+    send(w, { type: 'config', reload: false, overrides: [...this.app.overrides.values()] });
+    send(w, { type: 'health', data: healthData(this.app.store.current.lb, this.app.store.current.health) });
+    send(w, { type: 'cookies', secrets: formatCookieSecrets(this.app.cookies.current) });
   }
 
   /** Passes every change of configuration (reload, overrides) and health on to the workers. */
