@@ -20,9 +20,10 @@ export const NO_HOSTNAMES: HostnameAddresses = { get: () => undefined };
 
 /** Where an address is (src/geo/locator.ts); `prefixLength` is the network that decided. */
 export interface Geolocation {
-  lookup(ip: string): { readonly location: Location; readonly prefixLength: number } | undefined;
+  /** `ip`: text, or an IPv4 address as an unsigned 32-bit number. */
+  lookup(ip: string | number): { readonly location: Location; readonly prefixLength: number } | undefined;
   /** The widest network around `ip` over which every lookup gives `hit`'s location. */
-  widestPrefix?(ip: string, hit: { readonly location: Location; readonly prefixLength: number }): number;
+  widestPrefix?(ip: string | number, hit: { readonly location: Location; readonly prefixLength: number }): number;
 }
 
 export interface Snapshot {

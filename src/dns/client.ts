@@ -62,7 +62,7 @@ class Located implements LocatedClient, ClientInfo {
   }
 
   get ecs(): Location | undefined {
-    if (this.ecsHit === null) this.ecsHit = this.hashedOnEcs && this.snap.geo ? this.snap.geo.lookup(this.subnetOption!.address) : undefined;
+    if (this.ecsHit === null) this.ecsHit = this.hashedOnEcs && this.snap.geo ? this.snap.geo.lookup(subnetKey(this.subnetOption!)) : undefined;
     return this.ecsHit?.location;
   }
 
@@ -76,12 +76,17 @@ class Located implements LocatedClient, ClientInfo {
     if (!hit || !this.subnetOption) return undefined;
     // gdnsd-style: the widest network with the same location, so caches can share the answer.
     const geo = this.snap.geo;
-    return geo?.widestPrefix ? geo.widestPrefix(this.subnetOption.address, hit) : hit.prefixLength;
+    return geo?.widestPrefix ? geo.widestPrefix(subnetKey(this.subnetOption), hit) : hit.prefixLength;
   }
 
   ecsUnlocated(): boolean {
     return this.hashedOnEcs && this.ecsHit === undefined;
   }
+}
+
+/** The subnet's address as the geo cache is keyed: IPv4 as a number (no string to hash), IPv6 as text. */
+function subnetKey(subnet: ClientSubnet): string | number {
+  return subnet.v4 >= 0 ? subnet.v4 : subnet.address;
 }
 
 /**

@@ -1,6 +1,6 @@
 /**
- * EDNS Client Subnet (RFC 7871): parsing and validating the option of a query, and writing
- * it back in the response with the SCOPE PREFIX-LENGTH the answer really depended on.
+ * EDNS Client Subnet (RFC 7871): parsing and validating the option of a query. The response
+ * echoes it with the SCOPE PREFIX-LENGTH the answer really depended on (MessageWriter.opt).
  */
 
 /** RFC 7871 §6: option code 8. */
@@ -14,6 +14,8 @@ export interface ClientSubnet {
   readonly sourcePrefix: number;
   /** The address as text, bits beyond the source prefix zero ("198.51.100.0"). */
   readonly address: string;
+  /** An IPv4 address as an unsigned 32-bit number; -1 for IPv6. */
+  readonly v4: number;
   /** The option data as received: FAMILY, SOURCE PREFIX-LENGTH and ADDRESS are echoed from it. */
   readonly data: Buffer;
 }
@@ -33,23 +35,33 @@ export function parseEcs(data: Buffer): ClientSubnet {
   const bits = family === FAMILY_IPV4 ? 32 : 128;
   const sourcePrefix = data[2];
   if (sourcePrefix > bits) throw new EcsError(`ECS source prefix ${sourcePrefix} is longer than an ${family === 1 ? 'IPv4' : 'IPv6'} address`);
-  const addr = data.subarray(4);
+  const addressOctets = data.length - 4;
   const octets = Math.ceil(sourcePrefix / 8);
-  if (addr.length !== octets) throw new EcsError(`ECS address has ${addr.length} octets, source prefix ${sourcePrefix} needs ${octets}`);
-  if (octets > 0 && sourcePrefix % 8 !== 0 && (addr[octets - 1] & (0xff >> (sourcePrefix % 8))) !== 0) {
+  if (addressOctets !== octets) throw new EcsError(`ECS address has ${addressOctets} octets, source prefix ${sourcePrefix} needs ${octets}`);
+  if (octets > 0 && sourcePrefix % 8 !== 0 && (data[4 + octets - 1] & (0xff >> (sourcePrefix % 8))) !== 0) {
     throw new EcsError(`ECS address has bits set beyond the source prefix ${sourcePrefix}`);
   }
-  return { family, sourcePrefix, address: addressText(addr, family === FAMILY_IPV4 ? 4 : 16), data };
+  return new Subnet(family, sourcePrefix, data);
 }
 
-/** The response's option (code, length, data) with our SCOPE PREFIX-LENGTH (RFC 7871 §7.2.1). */
-export function ecsOption(ecs: ClientSubnet, scope: number): Buffer {
-  const out = Buffer.alloc(4 + ecs.data.length);
-  out.writeUInt16BE(ECS_OPTION, 0);
-  out.writeUInt16BE(ecs.data.length, 2);
-  ecs.data.copy(out, 4);
-  out[4 + 3] = scope;
-  return out;
+/** A parsed option; the address text is made when first asked for (steering often needs only the number). */
+class Subnet implements ClientSubnet {
+  readonly v4: number;
+  private text: string | undefined;
+
+  constructor(
+    readonly family: 1 | 2,
+    readonly sourcePrefix: number,
+    readonly data: Buffer,
+  ) {
+    const at = (i: number) => (4 + i < data.length ? data[4 + i] : 0);
+    this.v4 = family === FAMILY_IPV4 ? ((at(0) << 24) | (at(1) << 16) | (at(2) << 8) | at(3)) >>> 0 : -1;
+  }
+
+  get address(): string {
+    this.text ??= addressText(this.data.subarray(4), this.family === FAMILY_IPV4 ? 4 : 16);
+    return this.text;
+  }
 }
 
 /** The address as text, octets the option leaves out being zero (no copy made). */

@@ -7,7 +7,6 @@ import { parseQuery, type Edns, type Question } from './query.js';
 import { resolve, type Resolution } from './resolve.js';
 import { CLASS_ANY, CLASS_IN, RCODE, T } from './types.js';
 import { MessageWriter } from './writer.js';
-import { ecsOption } from './ecs.js';
 import { COOKIE_OPTION_SIZE, type Cookie } from './cookies.js';
 import { ecsScope, locateClient } from './client.js';
 import type { LoadBalancer } from '../lb/model.js';
@@ -67,7 +66,7 @@ export function respond(snap: Snapshot, msg: Buffer, tcp: boolean, clientAddress
     const qn = parsed.question;
     if (qn) w.question(qn.qname, qn.qtype, qn.qclass);
     const cookie = parsed.edns && cookieAnswer(snap, parsed.cookie, clientAddress);
-    if (parsed.edns) w.raw(optRecord(parsed.rcode, parsed.edns.dnssecOk, undefined, cookie?.option));
+    if (parsed.edns) w.opt(EDNS_UDP_SIZE, parsed.rcode, parsed.edns.dnssecOk, undefined, 0, cookie?.option);
     return { response: w.finish(), rcode: parsed.rcode, reason: parsed.reason, question: qn, cookie: cookie !== undefined, cookieValid: cookie?.valid === true };
   }
 
@@ -111,7 +110,7 @@ export function respond(snap: Snapshot, msg: Buffer, tcp: boolean, clientAddress
     }
   }
   w.setFlags(w.flags() | (rcode & 0xf));
-  if (q.edns) w.raw(optRecord(rcode, q.edns.dnssecOk, q.ecs && ecsOption(q.ecs, scope), cookie?.option));
+  if (q.edns) w.opt(EDNS_UDP_SIZE, rcode, q.edns.dnssecOk, q.ecs?.data, scope, cookie?.option);
   return { response: w.finish(), rcode, truncated: truncated || (w.flags() & TC) !== 0, question: q, ecs: q.ecs !== undefined, decisions, cookie: cookie !== undefined, cookieValid: cookie?.valid === true, wildcard };
 }
 
@@ -145,23 +144,4 @@ function writeSections(w: MessageWriter, res: Resolution): boolean {
     }
   }
   return true;
-}
-
-/**
- * RFC 6891 §6.1.2: root owner, CLASS = our UDP size, TTL = extended rcode | version 0 | DO;
- * the ECS and COOKIE options (already encoded) as RDATA.
- */
-function optRecord(rcode: number, dnssecOk: boolean, ecs?: Buffer, cookie?: Buffer): Buffer {
-  const len = (ecs ? ecs.length : 0) + (cookie ? cookie.length : 0);
-  const b = Buffer.alloc(OPT_RR_SIZE + len);
-  b[0] = 0;
-  b.writeUInt16BE(T.OPT, 1);
-  b.writeUInt16BE(EDNS_UDP_SIZE, 3);
-  b[5] = (rcode >> 4) & 0xff;
-  b[6] = 0;
-  b.writeUInt16BE(dnssecOk ? 0x8000 : 0, 7);
-  b.writeUInt16BE(len, 9);
-  if (ecs) ecs.copy(b, OPT_RR_SIZE);
-  if (cookie) cookie.copy(b, b.length - cookie.length);
-  return b;
 }

@@ -4,10 +4,13 @@
  * truncated, so responses are written here. An RRset is written whole or not at all.
  */
 import type { Name } from './name.js';
-import { COMPRESSIBLE, CLASS_IN } from './types.js';
+import { COMPRESSIBLE, CLASS_IN, T } from './types.js';
+import { ECS_OPTION } from './ecs.js';
+import { copyBytes } from './bytes.js';
 import type { RRset } from '../zone/zone.js';
 
 const HEADER = 12;
+const T_OPT = T.OPT;
 /** RFC 1035 §4.1.4: a pointer is 14 bits, so only the first 16 KiB can be pointed at. */
 const MAX_POINTER = 0x3fff;
 
@@ -143,11 +146,47 @@ export class MessageWriter {
     return true;
   }
 
-  /** Appends a raw, already encoded record (used for OPT) to the additional section, using the reserve. */
+  /** Appends a raw, already encoded record to the additional section, using the reserve. */
   raw(record: Buffer): boolean {
     if (this.pos + record.length > this.limit) return false;
-    record.copy(this.buf, this.pos);
+    copyBytes(record, 0, record.length, this.buf, this.pos);
     this.pos += record.length;
+    this.counts[3]++;
+    return true;
+  }
+
+  /**
+   * Appends the OPT record (RFC 6891 §6.1.2) to the additional section, using the reserve:
+   * root owner, CLASS = `udpSize`, TTL = extended rcode | version 0 | DO, and as RDATA the
+   * options already encoded, each given as (code, data) except the ECS option, whose data is
+   * the query's with our SCOPE PREFIX-LENGTH (RFC 7871 §7.2.1). Returns false if it does not fit.
+   */
+  opt(udpSize: number, rcode: number, dnssecOk: boolean, ecs: Buffer | undefined, scope: number, cookie: Buffer | undefined): boolean {
+    const ecsLen = ecs ? 4 + ecs.length : 0;
+    const len = ecsLen + (cookie ? cookie.length : 0);
+    const b = this.buf;
+    let p = this.pos;
+    if (p + 11 + len > this.limit) return false;
+    b[p] = 0;
+    b.writeUInt16BE(T_OPT, p + 1);
+    b.writeUInt16BE(udpSize, p + 3);
+    b[p + 5] = (rcode >> 4) & 0xff;
+    b[p + 6] = 0;
+    b.writeUInt16BE(dnssecOk ? 0x8000 : 0, p + 7);
+    b.writeUInt16BE(len, p + 9);
+    p += 11;
+    if (ecs) {
+      b.writeUInt16BE(ECS_OPTION, p);
+      b.writeUInt16BE(ecs.length, p + 2);
+      copyBytes(ecs, 0, ecs.length, b, p + 4);
+      b[p + 4 + 3] = scope;
+      p += ecsLen;
+    }
+    if (cookie) {
+      copyBytes(cookie, 0, cookie.length, b, p);
+      p += cookie.length;
+    }
+    this.pos = p;
     this.counts[3]++;
     return true;
   }
@@ -170,7 +209,7 @@ export class MessageWriter {
   private bytes(src: Buffer, from: number, to: number): boolean {
     const n = to - from;
     if (this.pos + n > this.end) return false;
-    src.copy(this.buf, this.pos, from, to);
+    copyBytes(src, from, to, this.buf, this.pos);
     this.pos += n;
     return true;
   }
@@ -191,7 +230,7 @@ export class MessageWriter {
       const n = 1 + wire[p];
       if (this.pos + n > this.end) return false;
       if (this.pos <= MAX_POINTER && this.table.get(keys[i]) === undefined) this.table.set(keys[i], this.pos);
-      wire.copy(this.buf, this.pos, p, p + n);
+      copyBytes(wire, p, p + n, this.buf, this.pos);
       this.pos += n;
       p += n;
     }

@@ -159,21 +159,27 @@ export interface PinTableOptions {
 
 export const DEFAULT_PERSISTENCE_MAX_ENTRIES = 100_000;
 
-/** Pins per (load balancer, key), bounded in entries and so in memory. */
+/**
+ * Pins per (load balancer, key), bounded in entries and so in memory. Entries are keyed by a
+ * number where one fits: a fresh string key costs a hash of its text on every lookup, a number
+ * does not, and IPv4 networks are by far the most common keys.
+ */
 export class PinTable {
   readonly maxEntries: number;
   readonly now: () => number;
   hits = 0;
   misses = 0;
   repins = 0;
-  private readonly pins: LRUCache<string, Pin>;
+  private readonly pins: LRUCache<string | number, Pin>;
+  /** A small number per load balancer name ever pinned (names are few; reloads keep them). */
+  private readonly lbIds = new Map<string, number>();
 
   constructor(opts: PinTableOptions = {}) {
     const max = opts.maxEntries ?? DEFAULT_PERSISTENCE_MAX_ENTRIES;
     if (!Number.isInteger(max) || max < 1) throw new RangeError(`maxEntries must be a positive integer, got ${max}`);
     this.maxEntries = max;
     this.now = opts.now ?? Date.now;
-    this.pins = new LRUCache<string, Pin>({ max });
+    this.pins = new LRUCache<string | number, Pin>({ max });
   }
 
   get size(): number {
@@ -182,7 +188,7 @@ export class PinTable {
 
   /** The live pin of `key` under load balancer `lb` (its name's key); an expired one is deleted. */
   get(lb: string, key: string): Pin | undefined {
-    const id = pinId(lb, key);
+    const id = this.slot(lb, key);
     const pin = this.pins.get(id);
     if (pin === undefined) return undefined;
     if (pin.expires > this.now()) return pin;
@@ -191,17 +197,65 @@ export class PinTable {
   }
 
   set(lb: string, key: string, pin: Pin): void {
-    this.pins.set(pinId(lb, key), pin);
+    this.pins.set(this.slot(lb, key), pin);
   }
 
   delete(lb: string, key: string): void {
-    this.pins.delete(pinId(lb, key));
+    this.pins.delete(this.slot(lb, key));
+  }
+
+  /**
+   * The entry's key: (load balancer number x 2^38 + the IPv4 network's key number) when the key
+   * is an IPv4 network and the number fits in 53 bits, else a string that a NUL separates
+   * (a NUL occurs in neither a DNS name's key nor an address; numbers never equal strings).
+   */
+  private slot(lb: string, key: string): string | number {
+    let n = this.lbIds.get(lb);
+    if (n === undefined) {
+      n = this.lbIds.size;
+      this.lbIds.set(lb, n);
+    }
+    const v4 = n < MAX_NUMERIC_LB ? ipv4NetworkNumber(key) : -1;
+    return v4 >= 0 ? n * 2 ** 38 + v4 : `${n}\u0000${key}`;
   }
 }
 
-/** A NUL cannot occur in a DNS name's key or an address, so the pair is unambiguous. */
-function pinId(lb: string, key: string): string {
-  return `${lb}\u0000${key}`;
+/** Load balancer numbers that leave room for 38 bits of network below them (2^15 x 2^38 = 2^53). */
+const MAX_NUMERIC_LB = 2 ** 15;
+
+/**
+ * "a.b.c.d/p" (decimal octets without leading zeros, p 0-32) as address x 64 + p, a number
+ * below 2^38; -1 for anything else. Reads the text in place: no string is made.
+ */
+export function ipv4NetworkNumber(key: string): number {
+  let address = 0;
+  let value = -1;
+  let digits = 0;
+  let dots = 0;
+  for (let i = 0; i < key.length; i++) {
+    const c = key.charCodeAt(i);
+    if (c >= 0x30 && c <= 0x39) {
+      if (digits > 0 && value === 0) return -1; // a leading zero: not the canonical text
+      value = (digits === 0 ? 0 : value) * 10 + (c - 0x30);
+      if (++digits > 3) return -1;
+      continue;
+    }
+    if (digits === 0) return -1;
+    if (c === 0x2e && dots < 3) {
+      if (value > 255) return -1;
+      address = address * 256 + value;
+      dots++;
+    } else if (c === 0x2f && dots === 3) {
+      if (value > 255) return -1;
+      address = address * 256 + value;
+      dots = 4;
+    } else {
+      return -1;
+    }
+    digits = 0;
+  }
+  if (dots !== 4 || digits === 0 || value > 32) return -1;
+  return address * 64 + value;
 }
 
 /**

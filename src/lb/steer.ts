@@ -146,7 +146,8 @@ interface Scratch {
 
 export function steer(lb: LoadBalancer, health: HealthView, client: ClientInfo, random: () => number, trace?: boolean, options: SteerOptions = NO_OPTIONS): Decision {
   const policy = lb.steering_policy;
-  const hashKey = options.hashKey ?? client.hashKey;
+  // The key is asked for only when a hash decides: building it costs a string per query.
+  const key: HashKeySource = { options, client };
   const verdicts: PoolVerdict[] | undefined = trace ? [] : undefined;
   const notes: string[] | undefined = trace ? [] : undefined;
   const s: Scratch = { healthy: 0, bucket: -1, dependent: false, hashed: false };
@@ -194,7 +195,7 @@ export function steer(lb: LoadBalancer, health: HealthView, client: ClientInfo, 
         if (verdicts) verdicts.push(standbyVerdict(pool, health, s));
         continue;
       }
-      const code = examine(pool, health, hashKey, random, s);
+      const code = examine(pool, health, key, random, s);
       if (verdicts) verdicts.push(verdictOf(pool, code, s));
       if (code === OK) chosen = pool;
     }
@@ -202,7 +203,7 @@ export function steer(lb: LoadBalancer, health: HealthView, client: ClientInfo, 
     let kept: Pool[] | undefined;
     for (let i = 0; i < candidates.length; i++) {
       const pool = candidates[i];
-      const code = examine(pool, health, hashKey, random, s);
+      const code = examine(pool, health, key, random, s);
       if (verdicts) verdicts.push(verdictOf(pool, code, s));
       if (code === OK) (kept ??= []).push(pool);
     }
@@ -252,7 +253,7 @@ export function steer(lb: LoadBalancer, health: HealthView, client: ClientInfo, 
     const how = options.originHash ? 'hash' : chosen.origin_steering.policy;
     let pick: Origin | undefined;
     if (how === 'hash') {
-      pick = rendezvousPick(hashKey, usable, originName, originWeight);
+      pick = rendezvousPick(hashKeyOf(key), usable, originName, originWeight);
       s.dependent = true;
       s.hashed = true;
     } else {
@@ -359,14 +360,24 @@ function examineHealth(pool: Pool, health: HealthView, s: Scratch): number {
   return OK;
 }
 
+/** Where the key for hashing comes from: the options' key, else the client's. */
+interface HashKeySource {
+  readonly options: SteerOptions;
+  readonly client: ClientInfo;
+}
+
+function hashKeyOf(k: HashKeySource): string {
+  return k.options.hashKey ?? k.client.hashKey;
+}
+
 /** Health, then load shedding (reference §6). */
-function examine(pool: Pool, health: HealthView, hashKey: string, random: () => number, s: Scratch): number {
+function examine(pool: Pool, health: HealthView, key: HashKeySource, random: () => number, s: Scratch): number {
   const code = examineHealth(pool, health, s);
   if (code !== OK) return code;
   const pct = pool.load_shedding.default_percent;
   if (!(pct > 0)) return OK;
   if (pool.load_shedding.default_policy === 'random') return random() * 100 < pct ? SHED : OK;
-  const bucket = hashPercentile(hashKey, pool.name);
+  const bucket = hashPercentile(hashKeyOf(key), pool.name);
   s.bucket = bucket;
   if (pct < 100) {
     s.dependent = true;

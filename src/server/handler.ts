@@ -45,7 +45,7 @@ export function createHandler(snapshot: () => Snapshot, log: Logger, opts: Handl
       const key = cache && client.transport === 'udp' ? cache.key(msg, snap) : undefined;
       const hit = key === undefined ? undefined : cache!.get(key, msg);
       const info = hit ? hit.info : respond(snap, msg, client.transport === 'tcp', client.address);
-      if (key !== undefined && !hit) cache!.offer(key, info);
+      if (key !== undefined && !hit) cache!.offer(key, msg, info);
       let response = hit ? hit.response : info.response;
       let limited: 'drop' | 'slip' | undefined;
       // TCP proves the client's address, and so does a valid server cookie (BIND exempts both).

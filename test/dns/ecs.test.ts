@@ -1,6 +1,7 @@
 /** EDNS Client Subnet option parsing and the echoed option (RFC 7871 §6, §7.2.1). */
 import t from 'tap';
-import { ecsOption, parseEcs } from '../../src/dns/ecs.js';
+import { parseEcs } from '../../src/dns/ecs.js';
+import { MessageWriter } from '../../src/dns/writer.js';
 
 t.test('valid options', async (t) => {
   const v4 = parseEcs(Buffer.from([0, 1, 24, 0, 198, 51, 100]));
@@ -31,5 +32,10 @@ t.test('malformed options', async (t) => {
 
 t.test('the response option echoes family, source and address with our scope', async (t) => {
   const ecs = parseEcs(Buffer.from([0, 1, 24, 0, 198, 51, 100]));
-  t.same([...ecsOption(ecs, 16)], [0, 8, 0, 7, 0, 1, 24, 16, 198, 51, 100]);
+  const w = new MessageWriter(512);
+  t.ok(w.opt(1232, 0, false, ecs.data, 16, undefined));
+  const opt = w.finish().subarray(12);
+  // OPT header (root, type 41, size 1232, rcode/version/flags 0, rdlength 11), then the option.
+  t.same([...opt.subarray(0, 11)], [0, 0, 41, 0x04, 0xd0, 0, 0, 0, 0, 0, 11]);
+  t.same([...opt.subarray(11)], [0, 8, 0, 7, 0, 1, 24, 16, 198, 51, 100]);
 });

@@ -92,6 +92,29 @@ t.test('responses with the answer cache are the bytes the general path writes', 
   t.ok(cache.size <= 300, 'bounded by two generations');
 });
 
+t.test('the answer cache compares the query bytes: two queries under one hash never share an answer', async (t) => {
+  const cache = new AnswerCache(10);
+  const snap = {};
+  const a = Buffer.from(plainQuery('www.example.com'));
+  const b = Buffer.from(plainQuery('api.example.com'));
+  const keyA = cache.key(a, snap)!;
+  t.equal(cache.key(Buffer.concat([Buffer.from([9, 9]), a.subarray(2)]), snap), keyA, 'the ID is not part of the key');
+  cache.offer(keyA, a, { response: Buffer.from('answer for a'), rcode: 0 });
+  t.ok(cache.get(keyA, a), 'a finds its answer');
+  // b looked up under a's key is what a hash collision would do.
+  t.equal(cache.get(keyA, b), undefined, 'b does not get a\'s answer');
+  t.equal(cache.get(keyA, a.subarray(0, a.length - 1)), undefined, 'nor does a shorter query');
+  cache.offer(keyA, b, { response: Buffer.from('answer for b'), rcode: 0 });
+  t.equal(cache.get(keyA, b)?.response.subarray(2).toString(), 'swer for b', 'the newer query replaces the older in the slot');
+  t.equal(cache.get(keyA, a), undefined);
+});
+
+/** A plain query for `name` type A, no EDNS. */
+function plainQuery(name: string): Buffer {
+  const labels = name.split('.').flatMap((l) => [Buffer.from([l.length]), Buffer.from(l)]);
+  return Buffer.concat([Buffer.from([0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0]), ...labels, Buffer.from([0, 0, 1, 0, 1])]);
+}
+
 t.test('names read from the wire have the key and suffix keys of their labels', async (t) => {
   for (let i = 0; i < 2_000; i++) {
     const labels: Buffer[] = [];

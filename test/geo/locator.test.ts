@@ -145,13 +145,24 @@ t.test('broken files are problems naming them; the locator answers from the rest
 
 t.test('bad input: undefined, never a throw', async (t) => {
   const geo = await open({ databases: [CITY], overridesFile: OVERRIDES });
-  const inputs: unknown[] = ['', 'junk', '1.2.3', '1.2.3.4.5', '256.1.1.1', '01.2.3.4', '::g', '1::2::3', '192.0.2.1/24', ' 192.0.2.1', 'example.com', undefined, null, 42, {}];
+  const inputs: unknown[] = ['', 'junk', '1.2.3', '1.2.3.4.5', '256.1.1.1', '01.2.3.4', '::g', '1::2::3', '192.0.2.1/24', ' 192.0.2.1', 'example.com', undefined, null, -1, 1.5, 2 ** 32, NaN, {}];
   for (const input of inputs) {
     // Deliberately wrong types, as a careless caller might pass them.
     t.equal(geo.lookup(input as string), undefined, JSON.stringify(input));
   }
   t.equal(geo.stats().entries, 0, 'junk is not cached');
   t.same(brief(geo.lookup('fe80::1%eth0')), undefined, 'a zone index is fine (not located)');
+});
+
+t.test('an IPv4 address as a number is located like its text, in an entry of its own', async (t) => {
+  const geo = await open({ databases: [CITY], overridesFile: OVERRIDES });
+  for (const ip of ['192.0.2.1', '198.51.100.1', '8.8.8.8', '10.0.0.1', '0.0.0.0', '255.255.255.255']) {
+    const n = ip.split('.').reduce((acc, o) => acc * 256 + Number(o), 0);
+    const hit = geo.lookup(n);
+    t.same(hit, geo.lookup(ip), ip);
+    if (hit) t.equal(geo.widestPrefix(n, hit), geo.widestPrefix(ip, hit), `${ip}: the same widest prefix`);
+  }
+  t.equal(geo.stats().entries, 12, 'numbers and strings are separate keys');
 });
 
 t.test('cache: hits, misses, negatives, bounded size', async (t) => {

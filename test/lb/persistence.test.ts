@@ -8,7 +8,7 @@ import t from 'tap';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import type { ClientInfo, HealthView, LoadBalancer, Persistence, Pool } from '../../src/lb/model.js';
-import { maskAddress, persistenceKey, persistentDecision, PinTable, type AsnLookup } from '../../src/lb/persistence.js';
+import { ipv4NetworkNumber, maskAddress, persistenceKey, persistentDecision, PinTable, type AsnLookup } from '../../src/lb/persistence.js';
 import type { Decision } from '../../src/lb/steer.js';
 import { client, health, lb, origin, pool, poolsDown } from '../helpers/lb.js';
 
@@ -281,6 +281,43 @@ t.test('the table is bounded: a million keys into 100,000 entries', async (t) =>
   t.ok(table.get('app.example.com.', '10.15.66.63/32'), 'the newest key is kept');
   t.equal(table.get('app.example.com.', '10.0.0.0/32'), undefined, 'the oldest key was evicted');
   t.throws(() => new PinTable({ maxEntries: 0 }), RangeError);
+});
+
+t.test('IPv4 network keys are stored by number: one number per network, other keys as text', async (t) => {
+  const seen = new Map<number, string>();
+  let outOfRange = 0;
+  let x = 12345;
+  for (let i = 0; i < 20_000; i++) {
+    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+    const prefix = i % 33;
+    const key = `${x >>> 24}.${(x >>> 16) & 0xff}.${(x >>> 8) & 0xff}.${x & 0xff}/${prefix}`;
+    const n = ipv4NetworkNumber(key);
+    if (!(n >= 0 && n < 2 ** 38)) outOfRange++;
+    const other = seen.get(n);
+    if (other !== undefined && other !== key) t.fail(`${key} and ${other} share ${n}`);
+    seen.set(n, key);
+  }
+  t.equal(outOfRange, 0, '20,000 random networks: each a number below 2^38, and no two alike');
+  t.equal(ipv4NetworkNumber('0.0.0.0/0'), 0);
+  t.equal(ipv4NetworkNumber('255.255.255.255/32'), (2 ** 32 - 1) * 64 + 32);
+  for (const text of ['', '1.2.3.4', '1.2.3/24', '1.2.3.4.5/24', '01.2.3.4/24', '1.2.3.4/033', '1.2.3.4/33', '256.1.1.1/8', '1.2.3.4/', '/24', '1..3.4/24', '::1/64', 'AS64500', '1.2.3.4/24 ']) {
+    t.equal(ipv4NetworkNumber(text), -1, JSON.stringify(text));
+  }
+
+  const table = new PinTable({ now: () => 0 });
+  const pin = (pool: string) => ({ pool, origins: ['e1'], poolList: 'default_pools' as const, expires: 1 });
+  table.set('a.example.com.', '198.51.100.0/24', pin('a'));
+  table.set('b.example.com.', '198.51.100.0/24', pin('b'));
+  table.set('a.example.com.', '2001:db8::/56', pin('a6'));
+  table.set('a.example.com.', 'AS64500', pin('as'));
+  t.equal(table.get('a.example.com.', '198.51.100.0/24')?.pool, 'a');
+  t.equal(table.get('b.example.com.', '198.51.100.0/24')?.pool, 'b', 'each load balancer has its own pins');
+  t.equal(table.get('a.example.com.', '198.51.100.0/25'), undefined, 'the prefix length is part of the key');
+  t.equal(table.get('a.example.com.', '2001:db8::/56')?.pool, 'a6');
+  t.equal(table.get('a.example.com.', 'AS64500')?.pool, 'as');
+  table.delete('a.example.com.', '198.51.100.0/24');
+  t.equal(table.get('a.example.com.', '198.51.100.0/24'), undefined, 'deleted');
+  t.equal(table.size, 3);
 });
 
 /** A full garbage collection, so heap numbers count what is retained, not what awaits collection. */
