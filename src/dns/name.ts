@@ -6,6 +6,7 @@
  * written), plus `key`: the lower-cased presentation form with a trailing dot ("." for the
  * root). Two names are equal in DNS terms exactly when their keys are equal.
  */
+import { copyBytes } from './bytes.js';
 
 /** RFC 1035 §2.3.4: a label is at most 63 octets, a name at most 255 on the wire. */
 export const MAX_LABEL = 63;
@@ -16,15 +17,30 @@ export class NameError extends Error {}
 export class Name {
   /** Lower-case presentation form, fully qualified: "www.example.com.", root ".". */
   readonly key: string;
-  /** Uncompressed wire form with original case. */
-  readonly wire: Buffer;
   /** Number of labels; 0 for the root. */
   readonly labelCount: number;
+  /**
+   * The wire form, or undefined while it can be made from the key: a name written in lower
+   * case without escapes (most names of a zone file) keeps no bytes until it is first
+   * written into a message. A buffer costs about 100 bytes, and zones hold names by the million.
+   */
+  private bytes: Buffer | undefined;
 
-  private constructor(wire: Buffer, key: string, labelCount: number) {
-    this.wire = wire;
+  private constructor(wire: Buffer | undefined, key: string, labelCount: number) {
+    this.bytes = wire;
     this.key = key;
     this.labelCount = labelCount;
+  }
+
+  /** Uncompressed wire form with original case. */
+  get wire(): Buffer {
+    return (this.bytes ??= wireOfPlainKey(this.key));
+  }
+
+  /** Octets of the wire form, without making it. */
+  private wireLength(): number {
+    if (this.bytes !== undefined) return this.bytes.length;
+    return this.labelCount === 0 ? 1 : this.key.length + 1;
   }
 
   /** Labels from the leftmost, as views of `wire`; the root has none. Made when asked, not kept: zones hold names by the million. */
@@ -62,6 +78,8 @@ export class Name {
   static fromText(text: string, origin?: Name): Name {
     if (text === '.') return Name.root;
     if (text.length === 0) throw new NameError('empty name');
+    const plain = Name.plain(text, origin);
+    if (plain) return plain;
     const labels: Buffer[] = [];
     let cur: number[] = [];
     let absolute = false;
@@ -149,11 +167,57 @@ export class Name {
     if (next < 0) next = pos;
     wire[wireLen++] = 0;
     const copy = Buffer.allocUnsafe(wireLen);
-    wire.copy(copy, 0, 0, wireLen);
+    copyBytes(wire, 0, wireLen, copy, 0);
     // The key: the lower-cased labels each followed by a dot, unless an octet needs an escape.
     const key = count === 0 ? '.' : plain ? KEY_SCRATCH.toString('latin1', 0, wireLen - 1) : undefined;
     const name = key !== undefined ? new Name(copy, key, count) : Name.fromLabels(new Name(copy, '', count).labels as Buffer[]);
     return { name, next };
+  }
+
+  /**
+   * The common case of fromText without the garbage of the general path (zone files have names
+   * by the million): letters, digits, '-', '_' and '*' only, no empty label. Undefined for
+   * anything else, which the general path then parses (and reports).
+   */
+  private static plain(text: string, origin: Name | undefined): Name | undefined {
+    const absolute = text.charCodeAt(text.length - 1) === 0x2e;
+    if (!absolute && !origin) return undefined;
+    const own = absolute ? text.length - 1 : text.length; // characters of our own labels
+    const tail = absolute ? 1 : origin!.wireLength(); // the root octet, or the origin's wire form
+    if (own + 1 + tail > MAX_NAME_WIRE) return undefined;
+    let count = 0;
+    let upper = false;
+    for (let i = 0, start = 0; i <= own; i++) {
+      const c = i < own ? text.charCodeAt(i) : 0x2e;
+      if (c === 0x2e) {
+        const len = i - start;
+        if (len === 0 || len > MAX_LABEL) return undefined;
+        start = i + 1;
+        count++;
+      } else if (c >= 0x80 || PLAIN[c] !== 1) {
+        return undefined;
+      } else if (c <= 0x5a && c >= 0x41) {
+        upper = true;
+      }
+    }
+    // toLowerCase makes a flat string: a concatenation would keep its parts as a tree.
+    const key = (absolute ? text : origin!.labelCount === 0 ? `${text}.` : `${text}.${origin!.key}`).toLowerCase();
+    const labelCount = absolute ? count : count + origin!.labelCount;
+    // Nothing in upper case, here or in the origin: the key says all (see `bytes`).
+    if (!upper && (absolute || origin!.bytes === undefined)) return new Name(undefined, key, labelCount);
+    const wire = Buffer.allocUnsafe(own + 1 + tail);
+    for (let i = 0, start = 0; i <= own; i++) {
+      const c = i < own ? text.charCodeAt(i) : 0x2e;
+      if (c === 0x2e) {
+        wire[start] = i - start;
+        start = i + 1;
+      } else {
+        wire[i + 1] = c;
+      }
+    }
+    if (absolute) wire[own + 1] = 0;
+    else copyBytes(origin!.wire, 0, tail, wire, own + 1);
+    return new Name(wire, key, labelCount);
   }
 
   /** The same name in memory of its own (a name read from a message shares a pooled block). */
@@ -169,7 +233,8 @@ export class Name {
     if (this.key.includes('\\')) return Name.fromLabels(this.labels.slice(1) as Buffer[]);
     // No escapes: the parent's key follows the first dot, its wire form the first label.
     const rest = this.key.slice(this.key.indexOf('.') + 1);
-    return new Name(this.wire.subarray(1 + this.wire[0]), rest === '' ? '.' : rest, this.labelCount - 1);
+    const wire = this.bytes === undefined ? undefined : this.bytes.subarray(1 + this.bytes[0]);
+    return new Name(wire, rest === '' ? '.' : rest, this.labelCount - 1);
   }
 
   private suffixes?: readonly string[];
@@ -210,6 +275,27 @@ export class Name {
     return presentation(this.labels, false);
   }
 }
+
+/** The wire form of a key without escapes (what Name.plain and parent() leave unmade). */
+function wireOfPlainKey(key: string): Buffer {
+  if (key === '.') return Buffer.from([0]);
+  const wire = Buffer.allocUnsafe(key.length + 1);
+  let start = 0;
+  for (let i = 0; i < key.length; i++) {
+    const c = key.charCodeAt(i);
+    if (c === 0x2e) {
+      wire[start] = i - start;
+      start = i + 1;
+    } else {
+      wire[i + 1] = c;
+    }
+  }
+  wire[key.length] = 0;
+  return wire;
+}
+
+/** Characters Name.plain takes as they are. */
+const PLAIN = new Uint8Array(128).map((_, c) => (/[A-Za-z0-9_*-]/.test(String.fromCharCode(c)) ? 1 : 0));
 
 function pushUtf8(out: number[], text: string, i: number): void {
   const cp = text.codePointAt(i)!;

@@ -16,6 +16,29 @@ t.test('presentation text', async (t) => {
   t.equal(Name.fromText('*.example.com.').key, '*.example.com.');
 });
 
+t.test('plain names read like their labels (the fast path of fromText)', async (t) => {
+  let x = 99;
+  const next = (n: number) => ((x = (Math.imul(x, 1103515245) + 12345) >>> 0) >>> 8) % n;
+  const chars = 'abcXYZ019-_*';
+  const origins = [Name.root, origin, Name.fromText('a.b.c.d.')];
+  let mismatches = 0;
+  for (let i = 0; i < 3_000; i++) {
+    const labels = Array.from({ length: 1 + next(4) }, () => Array.from({ length: 1 + next(12) }, () => chars[next(chars.length)]).join(''));
+    const absolute = next(2) === 0;
+    const base = origins[next(origins.length)];
+    const name = Name.fromText(labels.join('.') + (absolute ? '.' : ''), base);
+    const expected = Name.fromLabels([...labels.map((l) => Buffer.from(l)), ...(absolute ? [] : (base.labels as Buffer[]))]);
+    if (name.key !== expected.key || !name.wire.equals(expected.wire) || name.labelCount !== expected.labelCount) mismatches++;
+  }
+  t.equal(mismatches, 0, '3,000 random names: the same key, wire form and label count');
+  // What the fast path leaves to the general one is still parsed, or refused, there.
+  t.equal(Name.fromText('a b.', origin).key, 'a\\032b.', 'a space is escaped');
+  t.equal(Name.fromText('é.').wire.length, 4, 'UTF-8 octets');
+  t.throws(() => Name.fromText('a..b.'), /empty label/);
+  t.throws(() => Name.fromText(`${'a'.repeat(64)}.`), /63/);
+  t.throws(() => Name.fromText(`${'a'.repeat(60)}.`.repeat(5)), /255/);
+});
+
 t.test('presentation errors', async (t) => {
   t.throws(() => Name.fromText('a..b.'), /empty label/);
   t.throws(() => Name.fromText('www'), /relative name "www" without an origin/);
