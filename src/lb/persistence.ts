@@ -148,6 +148,19 @@ export interface Pin {
   readonly poolList: PoolListName;
   /** When the pin ends, on the table's clock (milliseconds). */
   readonly expires: number;
+  /**
+   * The answer this pin gave last, and under which load balancer object and health view: it
+   * is given again while neither has changed, without checking the pin again (a reload or a
+   * health change makes new objects). Kept by persistentDecision; no one else writes it.
+   */
+  held?: HeldAnswer;
+}
+
+interface HeldAnswer {
+  readonly lb: LoadBalancer;
+  readonly health: HealthView;
+  readonly fromEcs: boolean;
+  readonly decision: Decision;
 }
 
 export interface PinTableOptions {
@@ -267,10 +280,15 @@ export function persistentDecision(lb: LoadBalancer, p: Persistence, table: PinT
   const lbKey = lb.name.key;
   const pin = table.get(lbKey, key);
   if (pin !== undefined) {
+    const last = pin.held;
+    if (last !== undefined && last.lb === lb && last.health === health && last.fromEcs === fromEcs && !trace) {
+      table.hits++;
+      return last.decision;
+    }
     const held = pinnedChoice(lb, pin, health);
     if (held !== undefined) {
       table.hits++;
-      return {
+      const decision: Decision = {
         pool: held.pool,
         origins: held.origins,
         fallback: false,
@@ -282,6 +300,8 @@ export function persistentDecision(lb: LoadBalancer, p: Persistence, table: PinT
         persistence: { key, fromEcs, outcome: 'hit' },
         ...(trace ? { trace: { pools: [], notes: [`persistence: key ${key} is pinned to pool ${pin.pool} (${pin.origins.join(', ')}), still usable`] } } : {}),
       };
+      if (!trace) pin.held = { lb, health, fromEcs, decision };
+      return decision;
     }
     table.repins++;
   } else {

@@ -172,6 +172,24 @@ t.test('a pool that becomes disabled or critical moves its pins', async (t) => {
   t.equal(ask(disabled, table, health(), who!).pool?.name, 'west', 'still west (pinned there)');
 });
 
+t.test('a pin\'s answer is kept for its load balancer and health view, and checked again under new ones', async (t) => {
+  const l = weightedLb();
+  const table = new PinTable({ now: clock().now });
+  const h = health();
+  const who = from('192.0.2.53', '198.51.100.0/24');
+  const first = ask(l, table, h, who);
+  const second = ask(l, table, h, who);
+  t.equal(second.persistence?.outcome, 'hit');
+  t.equal(ask(l, table, h, who), second, 'the same decision again, not rebuilt');
+  t.equal(table.hits, 2, 'still counted as a hit');
+  const pinned = l.default_pools.find((p) => p.name === first.pool?.name)!;
+  const moved = ask(l, table, health({ down: poolsDown(pinned) }), who);
+  t.not(moved.pool?.name, pinned.name, 'a new view with the pinned pool down: moved');
+  t.equal(moved.persistence?.outcome, 'repinned');
+  const otherLb = { ...l };
+  t.not(ask(otherLb, table, h, who), second, 'another load balancer object (a reload) is checked afresh');
+});
+
 t.test('fallback answers are not pinned', async (t) => {
   const l = weightedLb();
   const table = new PinTable({ now: clock().now });
