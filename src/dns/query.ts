@@ -80,7 +80,8 @@ export function parseQuery(msg: Buffer): ParsedQuery {
   const ancount = msg.readUInt16BE(6);
   const nscount = msg.readUInt16BE(8);
   const arcount = msg.readUInt16BE(10);
-  const head = { kind: 'error' as const, id, opcode, rd, cd };
+  // Made only for an error: most queries have none.
+  const error = (rcode: number, reason: string, question?: Question, edns?: Edns, cookie?: Cookie): ParsedQuery => ({ kind: 'error', id, opcode, rd, cd, rcode, reason, question, edns, cookie });
 
   let question: Question | undefined;
   let edns: Edns | undefined;
@@ -104,7 +105,7 @@ export function parseQuery(msg: Buffer): ParsedQuery {
     }
     if (pos !== msg.length) throw new Error(`${msg.length - pos} bytes of trailing data`);
   } catch (e) {
-    return { ...head, rcode: RCODE.FORMERR, reason: (e as Error).message, question: qdcount === 1 ? question : undefined };
+    return error(RCODE.FORMERR, (e as Error).message, qdcount === 1 ? question : undefined);
   }
   let cookie: Cookie | undefined;
   if (edns) {
@@ -112,20 +113,20 @@ export function parseQuery(msg: Buffer): ParsedQuery {
       cookie = findCookie(edns.options);
     } catch (e) {
       // RFC 7873 §5.2.2: FORMERR, with OPT but no COOKIE (there is no client cookie to echo).
-      return { ...head, rcode: RCODE.FORMERR, reason: (e as Error).message, question: qdcount === 1 ? question : undefined, edns };
+      return error(RCODE.FORMERR, (e as Error).message, qdcount === 1 ? question : undefined, edns);
     }
   }
-  if (opcode !== OPCODE_QUERY) return { ...head, rcode: RCODE.NOTIMP, reason: `opcode ${opcode} is not implemented`, question, edns, cookie };
-  if (qdcount !== 1 || !question) return { ...head, rcode: RCODE.FORMERR, reason: `QDCOUNT is ${qdcount}, not 1`, edns, cookie };
+  if (opcode !== OPCODE_QUERY) return error(RCODE.NOTIMP, `opcode ${opcode} is not implemented`, question, edns, cookie);
+  if (qdcount !== 1 || !question) return error(RCODE.FORMERR, `QDCOUNT is ${qdcount}, not 1`, undefined, edns, cookie);
   let ecs: ClientSubnet | undefined;
   if (edns) {
     try {
       ecs = findEcs(edns);
     } catch (e) {
-      return { ...head, rcode: RCODE.FORMERR, reason: (e as Error).message, question, edns, cookie };
+      return error(RCODE.FORMERR, (e as Error).message, question, edns, cookie);
     }
   }
-  return { kind: 'query', query: { id, opcode, rd, cd, ...question, edns, ecs, cookie } };
+  return { kind: 'query', query: { id, opcode, rd, cd, qname: question.qname, qtype: question.qtype, qclass: question.qclass, edns, ecs, cookie } };
 }
 
 function findEcs(edns: Edns): ClientSubnet | undefined {

@@ -7,7 +7,9 @@ import type { Name } from './name.js';
 import { isSteeredType, steeredAddresses, steeredAnswer, type SteeringContext } from './steered.js';
 import { RCODE, T } from './types.js';
 import type { RRset, Zone } from '../zone/zone.js';
-import type { LoadBalancer } from '../lb/model.js';
+import type { LbConfig, LoadBalancer } from '../lb/model.js';
+import type { Snapshot } from '../config/snapshot.js';
+import type { ZoneSet } from '../zone/zoneset.js';
 
 export interface SectionEntry {
   readonly rrset: RRset;
@@ -33,6 +35,45 @@ const MAX_CNAME_CHAIN = 16;
 const REFUSED: Resolution = { rcode: RCODE.REFUSED, aa: false, answer: [], authority: [], additional: [], requiredAdditional: 0 };
 
 export function resolve(ctx: SteeringContext, qname: Name, qtype: number): Resolution {
+  if (qtype === T.A || qtype === T.AAAA) {
+    const lb = directLoadBalancers(ctx.snap).get(qname.key);
+    if (lb !== undefined) {
+      const s = steeredAnswer(ctx, lb, qname, qtype);
+      // A CNAME to follow or a NODATA with its SOA: the general path below (the decision is kept).
+      if (s.kind === 'rrset') return { rcode: RCODE.NOERROR, aa: true, answer: [{ rrset: s.rrset }], authority: NONE, additional: NONE, requiredAdditional: 0 };
+    }
+  }
+  return resolveInZones(ctx, qname, qtype);
+}
+
+const NONE: readonly SectionEntry[] = [];
+
+/**
+ * Load balancers whose own name, asked for A or AAAA, the zone walk would hand straight to
+ * steering: the name's node is an exact match in the deepest zone served for it. Their A and
+ * AAAA queries skip the walk, since no CNAME of the zone file, referral, wildcard or
+ * additional record can take part (exported for the test that checks both ways agree).
+ * Worked out once per (zones, load balancers) pair, on the first query that needs it.
+ */
+export function directLoadBalancers(snap: Snapshot): ReadonlyMap<string, LoadBalancer> {
+  let d = directByConfig.get(snap.lb);
+  if (d === undefined || d.zones !== snap.zones) {
+    const names = new Map<string, LoadBalancer>();
+    for (const lb of snap.lb.loadBalancers.values()) {
+      if (!lb.enabled) continue;
+      const r = snap.zones.find(lb.name, T.A)?.lookup(lb.name, T.A);
+      if (r && (r.kind === 'answer' || r.kind === 'cname' || r.kind === 'nodata') && !r.wildcard && r.node.name.key === lb.name.key) names.set(lb.name.key, lb);
+    }
+    d = { zones: snap.zones, names };
+    directByConfig.set(snap.lb, d);
+  }
+  return d.names;
+}
+
+const directByConfig = new WeakMap<LbConfig, { readonly zones: ZoneSet; readonly names: ReadonlyMap<string, LoadBalancer> }>();
+
+/** The zone walk (RFC 1034 §4.3.2): every query but the direct ones above. */
+export function resolveInZones(ctx: SteeringContext, qname: Name, qtype: number): Resolution {
   const zones = ctx.snap.zones;
   let zone = zones.find(qname, qtype);
   if (!zone) return REFUSED;
