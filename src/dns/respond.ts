@@ -6,7 +6,7 @@
 import { parseQuery, type Edns, type Question } from './query.js';
 import { resolve, type Resolution } from './resolve.js';
 import { CLASS_ANY, CLASS_IN, RCODE, T } from './types.js';
-import { MessageWriter } from './writer.js';
+import { MessageWriter, OPT_RR_SIZE } from './writer.js';
 import { COOKIE_OPTION_SIZE, type Cookie } from './cookies.js';
 import { ecsScope, locateClient } from './client.js';
 import type { LoadBalancer } from '../lb/model.js';
@@ -20,7 +20,6 @@ export const CLASSIC_UDP_SIZE = 512;
 export const EDNS_UDP_SIZE = 1232;
 /** RFC 7766 §8: TCP messages are framed with a 16-bit length. */
 export const TCP_MAX = 65535;
-const OPT_RR_SIZE = 11;
 
 const QR = 0x8000;
 const AA = 0x0400;

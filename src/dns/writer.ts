@@ -11,6 +11,8 @@ import type { RRset } from '../zone/zone.js';
 
 const HEADER = 12;
 const T_OPT = T.OPT;
+/** An OPT record without options: root owner, type, class, TTL, RDLENGTH. */
+export const OPT_RR_SIZE = 11;
 /** RFC 1035 §4.1.4: a pointer is 14 bits, so only the first 16 KiB can be pointed at. */
 const MAX_POINTER = 0x3fff;
 
@@ -43,7 +45,7 @@ class SuffixTable {
     return undefined;
   }
 
-  /** Records a suffix not in the table yet. */
+  /** Records where a suffix was written. */
   set(key: string, offset: number): void {
     this.keys[this.size] = key;
     this.offsets[this.size] = offset;
@@ -146,27 +148,18 @@ export class MessageWriter {
     return true;
   }
 
-  /** Appends a raw, already encoded record to the additional section, using the reserve. */
-  raw(record: Buffer): boolean {
-    if (this.pos + record.length > this.limit) return false;
-    copyBytes(record, 0, record.length, this.buf, this.pos);
-    this.pos += record.length;
-    this.counts[3]++;
-    return true;
-  }
-
   /**
    * Appends the OPT record (RFC 6891 §6.1.2) to the additional section, using the reserve:
-   * root owner, CLASS = `udpSize`, TTL = extended rcode | version 0 | DO, and as RDATA the
-   * options already encoded, each given as (code, data) except the ECS option, whose data is
-   * the query's with our SCOPE PREFIX-LENGTH (RFC 7871 §7.2.1). Returns false if it does not fit.
+   * root owner, CLASS = `udpSize`, TTL = extended rcode | version 0 | DO. Its RDATA: the ECS
+   * option when `ecs` (the query's option data) is given, with our SCOPE PREFIX-LENGTH
+   * (RFC 7871 §7.2.1), then `cookie`, an option already encoded. Returns false if it does not fit.
    */
   opt(udpSize: number, rcode: number, dnssecOk: boolean, ecs: Buffer | undefined, scope: number, cookie: Buffer | undefined): boolean {
     const ecsLen = ecs ? 4 + ecs.length : 0;
     const len = ecsLen + (cookie ? cookie.length : 0);
     const b = this.buf;
     let p = this.pos;
-    if (p + 11 + len > this.limit) return false;
+    if (p + OPT_RR_SIZE + len > this.limit) return false;
     b[p] = 0;
     b.writeUInt16BE(T_OPT, p + 1);
     b.writeUInt16BE(udpSize, p + 3);
@@ -174,7 +167,7 @@ export class MessageWriter {
     b[p + 6] = 0;
     b.writeUInt16BE(dnssecOk ? 0x8000 : 0, p + 7);
     b.writeUInt16BE(len, p + 9);
-    p += 11;
+    p += OPT_RR_SIZE;
     if (ecs) {
       b.writeUInt16BE(ECS_OPTION, p);
       b.writeUInt16BE(ecs.length, p + 2);
@@ -229,7 +222,9 @@ export class MessageWriter {
       }
       const n = 1 + wire[p];
       if (this.pos + n > this.end) return false;
-      if (this.pos <= MAX_POINTER && this.table.get(keys[i]) === undefined) this.table.set(keys[i], this.pos);
+      // New here: compressing, the lookup above missed; the question (uncompressed) is written
+      // first. Were a suffix recorded twice, either offset would still be a valid target.
+      if (this.pos <= MAX_POINTER) this.table.set(keys[i], this.pos);
       copyBytes(wire, p, p + n, this.buf, this.pos);
       this.pos += n;
       p += n;
