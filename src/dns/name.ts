@@ -206,15 +206,7 @@ export class Name {
     // Nothing in upper case, here or in the origin: the key says all (see `bytes`).
     if (!upper && (absolute || origin!.bytes === undefined)) return new Name(undefined, key, labelCount);
     const wire = Buffer.allocUnsafe(own + 1 + tail);
-    for (let i = 0, start = 0; i <= own; i++) {
-      const c = i < own ? text.charCodeAt(i) : 0x2e;
-      if (c === 0x2e) {
-        wire[start] = i - start;
-        start = i + 1;
-      } else {
-        wire[i + 1] = c;
-      }
-    }
+    writeLabels(text, own, wire);
     if (absolute) wire[own + 1] = 0;
     else copyBytes(origin!.wire, 0, tail, wire, own + 1);
     return new Name(wire, key, labelCount);
@@ -284,9 +276,19 @@ export class Name {
 function wireOfPlainKey(key: string): Buffer {
   if (key === '.') return Buffer.from([0]);
   const wire = Buffer.allocUnsafeSlow(key.length + 1);
+  writeLabels(key, key.length - 1, wire);
+  wire[key.length] = 0;
+  return wire;
+}
+
+/**
+ * The labels of `text[0, end)` (dot-separated, no escapes, checked by the caller) into
+ * `wire[0, end]` as length-prefixed labels: each dot becomes the next label's length.
+ */
+function writeLabels(text: string, end: number, wire: Buffer): void {
   let start = 0;
-  for (let i = 0; i < key.length; i++) {
-    const c = key.charCodeAt(i);
+  for (let i = 0; i < end; i++) {
+    const c = text.charCodeAt(i);
     if (c === 0x2e) {
       wire[start] = i - start;
       start = i + 1;
@@ -294,8 +296,7 @@ function wireOfPlainKey(key: string): Buffer {
       wire[i + 1] = c;
     }
   }
-  wire[key.length] = 0;
-  return wire;
+  wire[start] = end - start;
 }
 
 /** Characters Name.plain takes as they are. */
