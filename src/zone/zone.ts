@@ -205,13 +205,13 @@ export function compileZone(apex: Name, records: readonly ZoneRecord[], file: st
 
   // Nodes as they are built: RRsets in a plain array (most nodes have one), with where each came from.
   interface Source { line: number; file: string }
-  interface Building { name: Name; sets: readonly RRset[]; sources: readonly Source[] }
+  interface Building { name: Name; sets: readonly RRset[]; sources: readonly Source[]; occluded: boolean }
   const NO_SOURCES: readonly Source[] = [];
   const building = new Map<string, Building>();
   const ensure = (name: Name): Building => {
     let b = building.get(name.key);
     if (!b) {
-      b = { name, sets: NO_SETS, sources: NO_SOURCES };
+      b = { name, sets: NO_SETS, sources: NO_SOURCES, occluded: false };
       building.set(name.key, b);
       const parent = name.parent();
       if (parent && name.key !== apex.key) ensure(parent); // empty non-terminals up to the apex
@@ -288,7 +288,8 @@ export function compileZone(apex: Name, records: readonly ZoneRecord[], file: st
       });
       if (key === apex.key) error(cname.line, `CNAME at the zone apex ${apex}`, cname.file);
     }
-    const cut = b.sets.length > 0 ? belowCut(b.name) : undefined;
+    const cut = cuts.size > 0 ? belowCut(b.name) : undefined;
+    b.occluded = cut !== undefined;
     b.sets.forEach(({ type }, i) => {
       const s = b.sources[i];
       if (cut && !GLUE_TYPES.has(type)) {
@@ -321,7 +322,7 @@ export function compileZone(apex: Name, records: readonly ZoneRecord[], file: st
   // entries, next to the first, is what a large zone's peak memory was made of.
   const nodes = building as Map<string, Building | ZoneNode>;
   for (const [key, b] of building) {
-    nodes.set(key, new Node(b.name, b.sets, cuts.size > 0 && belowCut(b.name) !== undefined));
+    nodes.set(key, new Node(b.name, b.sets, b.occluded));
   }
   return { zone: new Zone(apex, soa!.rrset, nodes as Map<string, ZoneNode>, cuts), problems };
 }
