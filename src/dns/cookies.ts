@@ -9,7 +9,8 @@
  * which can exempt the clients whose server cookie verifies (`answer(...).valid`).
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { isIPv4 } from 'node:net';
+import { isIP } from 'node:net';
+import { parseAddress } from '../geo/overrides.js';
 import { siphash24 } from './siphash.js';
 import type { EdnsOption } from './query.js';
 
@@ -178,42 +179,15 @@ function hashInput(into: Buffer, client: Buffer, head: Buffer, address: Buffer):
  */
 export function addressOctets(address: string): Buffer | undefined {
   const zone = address.indexOf('%');
-  const ip = zone < 0 ? address : address.slice(0, zone);
-  if (isIPv4(ip)) return v4Octets(ip);
-  const lower = ip.toLowerCase();
-  if (lower.startsWith('::ffff:') && isIPv4(ip.slice(7))) return v4Octets(ip.slice(7));
-  return v6Octets(lower);
+  let ip = zone < 0 ? address : address.slice(0, zone);
+  if (ip.slice(0, 7).toLowerCase() === '::ffff:' && isIP(ip.slice(7)) === 4) ip = ip.slice(7);
+  const family = isIP(ip);
+  if (family !== 4 && family !== 6) return undefined;
+  parseAddress(ip, family, WORDS);
+  const out = Buffer.allocUnsafe(family === 4 ? 4 : 16);
+  for (let i = 0; i < out.length; i += 4) out.writeUInt32BE(WORDS[i / 4], i);
+  return out;
 }
 
-function v4Octets(ip: string): Buffer {
-  return Buffer.from(ip.split('.').map(Number));
-}
-
-function v6Octets(ip: string): Buffer | undefined {
-  const halves = ip.split('::');
-  if (halves.length > 2) return undefined;
-  const words = (part: string): number[] | undefined => {
-    if (part === '') return [];
-    const out: number[] = [];
-    for (const g of part.split(':')) {
-      if (isIPv4(g)) {
-        const b = v4Octets(g);
-        out.push((b[0] << 8) | b[1], (b[2] << 8) | b[3]);
-      } else if (/^[0-9a-f]{1,4}$/.test(g)) {
-        out.push(parseInt(g, 16));
-      } else {
-        return undefined;
-      }
-    }
-    return out;
-  };
-  const head = words(halves[0]);
-  const tail = halves.length === 2 ? words(halves[1]) : [];
-  if (!head || !tail) return undefined;
-  const fill = 8 - head.length - tail.length;
-  if (fill < 0 || (halves.length === 1 && fill !== 0)) return undefined;
-  const all = [...head, ...new Array<number>(fill).fill(0), ...tail];
-  const b = Buffer.alloc(16);
-  all.forEach((w, i) => b.writeUInt16BE(w, i * 2));
-  return b;
-}
+/** Scratch for addressOctets (synchronous, so one is enough). */
+const WORDS = new Uint32Array(4);
