@@ -158,13 +158,15 @@ export class ResponseRateLimiter {
 
   /**
    * Accounts the encoded UDP response `msg` with rcode `rcode` to `client` (an IP address).
-   * `wildcard`: the wildcard that synthesized the answer, which then names the account (BIND).
+   * `wildcard`: the key of the wildcard that synthesized the answer (Name.key, trailing dot),
+   * which then names the account (BIND).
    */
   check(msg: Buffer, rcode: number, client: string, wildcard?: string): RrlAction {
     const network = this.networkOf(client);
     if (network === undefined) return 'send';
     const cls = classifyResponse(msg, rcode);
-    return this.account(network, client, wildcard !== undefined && cls.kind === 'answer' ? { ...cls, name: wildcard } : cls);
+    // Class names are written without the trailing dot (ResponseClass.name).
+    return this.account(network, client, wildcard !== undefined && cls.kind === 'answer' ? { ...cls, name: wildcard.slice(0, -1) } : cls);
   }
 
   /** Accounts a response of class `cls` to `client`, classed already (tests, and check()). */

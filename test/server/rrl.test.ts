@@ -192,6 +192,16 @@ t.test('a limited network is logged once per window, and at most 10 lines a seco
   t.equal(many.events[10].suppressed, 20, 'the next line says how many were left out');
 });
 
+t.test('answers synthesized from a wildcard are accounted and logged under the wildcard', async (t) => {
+  const { rrl, events } = limiter({ responsesPerSecond: 2 });
+  const answer = (name: string) => dnsPacket.encode({ type: 'response', id: 1, flags: dnsPacket.AUTHORITATIVE_ANSWER, questions: [{ name, type: 'A', class: 'IN' }], answers: [{ type: 'A', name, ttl: 60, data: '192.0.2.100' }] });
+  let sent = 0;
+  for (let i = 0; i < 10; i++) sent += rrl.check(answer(`n${i}.apps.example.com`), 0, CLIENT, '*.apps.example.com.') === 'send' ? 1 : 0;
+  t.equal(sent, 2, 'ten names, one account');
+  t.equal(events[0]?.kind, 'answer');
+  t.equal(events[0]?.name, '*.apps.example.com.', 'named with one trailing dot');
+});
+
 /** An encoded NXDOMAIN (rcode 3) or NODATA (0) for `name` with the SOA of `zone`. */
 function negative(name: string, zone: string, rcode: number): Buffer {
   return dnsPacket.encode({
