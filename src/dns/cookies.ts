@@ -16,8 +16,6 @@ import type { EdnsOption } from './query.js';
 
 /** RFC 7873 §4: option code 10. */
 export const COOKIE_OPTION = 10;
-/** RFC 7873 §4: extended rcode 23, for a request whose server cookie is missing or bad. */
-export const RCODE_BADCOOKIE = 23;
 /** RFC 7873 §4: the client cookie is 8 octets, a server cookie 8 to 32. */
 const CLIENT_COOKIE = 8;
 const SERVER_COOKIE_MIN = 8;

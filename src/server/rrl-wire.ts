@@ -114,13 +114,11 @@ export function badCookieForm(msg: Buffer): Buffer | undefined {
   let optStart = HEADER; // after the question(s) comes the OPT, alone
   for (let i = out.readUInt16BE(4); i > 0; i--) optStart = skipName(out, optStart) + 4;
   if (out[optStart] !== 0) return undefined; // the OPT's owner is the root
-  out.writeUInt16BE((out.readUInt16BE(2) & ~(TC | 0x000f)) | (RCODE_BADCOOKIE & 0xf), 2);
-  out[optStart + 5] = RCODE_BADCOOKIE >> 4; // RFC 6891 §6.1.3: EXTENDED-RCODE, the upper 8 bits
+  out.writeUInt16BE((out.readUInt16BE(2) & ~(TC | 0x000f)) | (RCODE.BADCOOKIE & 0xf), 2);
+  out[optStart + 5] = RCODE.BADCOOKIE >> 4; // RFC 6891 §6.1.3: EXTENDED-RCODE, the upper 8 bits
   return out;
 }
 
-/** RFC 7873 §8: BADCOOKIE. */
-const RCODE_BADCOOKIE = 23;
 
 /** Where the name read last ended (in the message, not where its pointers led). */
 let nameEnd = 0;
