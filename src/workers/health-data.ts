@@ -1,9 +1,11 @@
 /**
  * Health as plain data, by pool and origin name: the primary probes and sends it to the workers,
  * which read it against their own copy of the configuration. A pool or origin the data does not
- * name (a worker that loaded a newer configuration a moment early) counts as not yet probed.
+ * name (a worker that loaded a newer configuration a moment early) counts as not yet probed;
+ * steering never asks about origins of unmonitored pools.
  */
-import type { HealthView, LbConfig, Pool } from '../lb/model.js';
+import type { HealthView, LbConfig } from '../lb/model.js';
+import { SnapshotHealthView, type PoolHealthEntry } from '../health/view.js';
 
 export interface HealthData {
   /** pool name -> [smoothed RTT in ms or null, [origin name, healthy (true/false) or null while unknown][]]. */
@@ -18,18 +20,11 @@ export function healthData(lb: LbConfig, view: HealthView): HealthData {
   return { pools };
 }
 
+/** The view a worker answers from: the same immutable kind the primary's monitor publishes. */
 export function viewOf(data: HealthData): HealthView {
-  const pools = new Map<string, { rtt: number | null; origins: Map<string, boolean | null> }>();
-  for (const [name, rtt, origins] of data.pools) pools.set(name, { rtt, origins: new Map(origins) });
-  // Unmonitored pools are healthy whatever the data says: health is ignored for them.
-  const unknown = (pool: Pool) => (pool.monitor ? undefined : true);
-  return {
-    origin(pool, origin) {
-      const state = pools.get(pool.name)?.origins.get(origin.name);
-      return state === undefined ? unknown(pool) : (state ?? undefined);
-    },
-    poolRtt(pool) {
-      return pools.get(pool.name)?.rtt ?? undefined;
-    },
-  };
+  const pools = new Map<string, PoolHealthEntry>();
+  for (const [name, rtt, origins] of data.pools) {
+    pools.set(name, { origins: new Map(origins.map(([o, healthy]) => [o, healthy ?? undefined])), rttMs: rtt ?? undefined });
+  }
+  return new SnapshotHealthView(pools);
 }
