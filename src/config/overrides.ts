@@ -20,12 +20,12 @@ export function overrideKey(pool: string, origin?: string): string {
   return origin === undefined ? pool : `${pool}/${origin}`;
 }
 
-/** The configuration with overrides applied; the same object when none applies. */
 /** Overrides keyed as the app keeps them, from a list (a worker's copy of its primary's). */
 export function overridesOf(list: readonly Override[]): Map<string, Override> {
   return new Map(list.map((o) => [overrideKey(o.pool, o.origin), o]));
 }
 
+/** The configuration with overrides applied; the same object when none applies. */
 export function applyOverrides(cfg: LbConfig, overrides: Overrides): LbConfig {
   if (overrides.size === 0) return cfg;
   const replaced = new Map<Pool, Pool>();

@@ -65,11 +65,6 @@ export class ConnectionTable {
     this.perClient.set(address, (this.perClient.get(address) ?? 0) + 1);
   }
 
-  /** Connections from `address` now (tests, status). */
-  fromClient(address: string): number {
-    return this.perClient.get(address) ?? 0;
-  }
-
   private forget(socket: net.Socket): void {
     if (!this.active.delete(socket)) return;
     const address = socket.remoteAddress ?? '';
@@ -91,7 +86,7 @@ export class ConnectionTable {
     return this.active.size;
   }
 
-  destroyAll(): void {
+  private destroyAll(): void {
     for (const s of this.active.keys()) s.destroy();
     this.active.clear();
     this.perClient.clear();

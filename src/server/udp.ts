@@ -13,7 +13,6 @@ import type { QueryHandler } from './handler.js';
  */
 const SOCKET_BUFFER_BYTES = 8 << 20;
 
-/** `exclusive` false: in a cluster worker, share the primary's socket. */
 /**
  * Replies go back to the address a query came from, always an IP literal: handing it back at
  * once spares dgram's default lookup, which defers every send to the next tick.
@@ -22,6 +21,7 @@ function literalAddress(address: string, _opts: unknown, callback: (err: NodeJS.
   callback(null, address, isIPv6(address) ? 6 : 4);
 }
 
+/** `exclusive` false: in a cluster worker, share the primary's socket. */
 export function listenUdp(host: string, port: number, handle: QueryHandler, log: Logger, exclusive = true): Promise<dgram.Socket> {
   const socket = dgram.createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4', ipv6Only: isIPv6(host), recvBufferSize: SOCKET_BUFFER_BYTES, sendBufferSize: SOCKET_BUFFER_BYTES, lookup: literalAddress });
   socket.on('message', (msg, rinfo) => {
