@@ -71,6 +71,9 @@ function positiveNumber(flag: string, value: string | undefined, fallback: numbe
   return n;
 }
 
+/** The most entries a cache or table flag takes (about 2 x 10^9: far past any memory here). */
+const MAX_ENTRIES = 2 ** 31 - 1;
+
 /** A whole number flag within [min, max], or undefined when not given. */
 function wholeNumber(flag: string, value: string | undefined, min: number, max: number): number | undefined {
   if (value === undefined) return undefined;
@@ -224,15 +227,9 @@ async function main(argv: string[]): Promise<number> {
   });
   const location = pop();
   const log = createLogger(level, format as LogFormat);
-  const maxPins = values['persistence-max-entries'];
-  if (maxPins !== undefined && !/^[1-9][0-9]*$/.test(maxPins)) throw new UsageError(`--persistence-max-entries "${maxPins}": expected a positive integer`);
-  const persistenceMaxEntries = maxPins === undefined ? undefined : Number(maxPins);
-  const cacheSize = values['answer-cache-size'];
-  if (cacheSize !== undefined && !/^[0-9]+$/.test(cacheSize)) throw new UsageError(`--answer-cache-size "${cacheSize}": expected a whole number (0 turns the cache off)`);
-  const answerCacheSize = cacheSize === undefined ? undefined : Number(cacheSize);
-  const workersFlag = values.workers;
-  if (workersFlag !== undefined && !/^[1-9][0-9]*$/.test(workersFlag)) throw new UsageError(`--workers "${workersFlag}": expected a positive integer`);
-  const workers = workersFlag === undefined ? availableParallelism() : Number(workersFlag);
+  const persistenceMaxEntries = wholeNumber('persistence-max-entries', values['persistence-max-entries'], 1, MAX_ENTRIES);
+  const answerCacheSize = wholeNumber('answer-cache-size', values['answer-cache-size'], 0, MAX_ENTRIES); // 0: off
+  const workers = wholeNumber('workers', values.workers, 1, 1024) ?? availableParallelism();
   const watchDebounceMs = values['no-watch'] ? 0 : 1000;
   const rrl = rrlOptions(values);
   // Workers get the primary's secrets through $STEERDNS_COOKIE_SECRET (see WorkerPool), so that
