@@ -38,7 +38,7 @@ export class Name {
   }
 
   /** Octets of the wire form, without making it. */
-  private wireLength(): number {
+  wireLength(): number {
     if (this.bytes !== undefined) return this.bytes.length;
     return this.labelCount === 0 ? 1 : this.key.length + 1;
   }

@@ -3,12 +3,14 @@
  * (RFC 6891) and truncation (RFC 1035 §4.2.1, RFC 2181 §9). Transport-independent; the UDP and
  * TCP servers call `respond` with the message and the transport's size limit.
  */
-import { parseQuery, type Edns, type Question } from './query.js';
-import { resolve, type Resolution } from './resolve.js';
+import { parseQuery, type Edns, type Query, type Question } from './query.js';
+import { directLoadBalancers, resolve, type Resolution } from './resolve.js';
+import { directRecords } from './steered.js';
 import { CLASS_ANY, CLASS_IN, RCODE, T } from './types.js';
-import { MessageWriter, OPT_RR_SIZE } from './writer.js';
-import { COOKIE_OPTION_SIZE, type Cookie } from './cookies.js';
-import { ecsScope, locateClient } from './client.js';
+import { MessageWriter, optSize, writeOpt } from './writer.js';
+import { copyBytes } from './bytes.js';
+import type { Cookie, CookieAnswer } from './cookies.js';
+import { ecsScope, locateClient, type LocatedClient } from './client.js';
 import type { LoadBalancer } from '../lb/model.js';
 import type { Name } from './name.js';
 import type { Decision } from '../lb/steer.js';
@@ -21,6 +23,7 @@ export const EDNS_UDP_SIZE = 1232;
 /** RFC 7766 §8: TCP messages are framed with a 16-bit length. */
 export const TCP_MAX = 65535;
 
+const HEADER = 12;
 const QR = 0x8000;
 const AA = 0x0400;
 const TC = 0x0200;
@@ -71,14 +74,72 @@ export function respond(snap: Snapshot, msg: Buffer, tcp: boolean, clientAddress
 
   const q = parsed.query;
   const limit = tcp ? TCP_MAX : udpLimit(q.edns);
+  const cookie = cookieAnswer(snap, q.cookie, clientAddress);
+  if ((q.qtype === T.A || q.qtype === T.AAAA) && q.qclass === CLASS_IN && (!q.edns || q.edns.version === 0)) {
+    const lb = directLoadBalancers(snap).get(q.qname.key);
+    if (lb !== undefined) {
+      const located = locateClient(snap, q.ecs, clientAddress);
+      const taken = new Map<LoadBalancer, Decision>();
+      // Anything the direct answer does not cover goes the general way, with the decision kept.
+      return answerDirect(snap, msg, q, lb, limit, cookie, located, taken) ?? answer(snap, q, limit, cookie, clientAddress, located, taken);
+    }
+  }
+  return answer(snap, q, limit, cookie, clientAddress);
+}
+
+/** `respond` without the direct answer (exported for the test that checks both ways agree). */
+export function respondInGeneral(snap: Snapshot, msg: Buffer, tcp: boolean, clientAddress: string): ResponseInfo {
+  const parsed = parseQuery(msg);
+  if (parsed.kind !== 'query') return respond(snap, msg, tcp, clientAddress);
+  const q = parsed.query;
+  return answer(snap, q, tcp ? TCP_MAX : udpLimit(q.edns), cookieAnswer(snap, q.cookie, clientAddress), clientAddress);
+}
+
+/**
+ * A and AAAA at a load balancer's own name (directLoadBalancers) with IP origins: the answer
+ * records come encoded (steered.ts, directRecords) and the message is written straight into a
+ * buffer of its final size: the question copied from the query, the records, the OPT. The
+ * bytes are those the general path writes. Undefined when the general path must answer: a
+ * hostname origin, no address of the family (NODATA), or a message over the size limit.
+ */
+function answerDirect(snap: Snapshot, msg: Buffer, q: Query, lb: LoadBalancer, limit: number, cookie: CookieAnswer | undefined, located: LocatedClient, taken: Map<LoadBalancer, Decision>): ResponseInfo | undefined {
+  const records = directRecords({ snap, client: located.client, decisions: taken }, lb, q.qtype);
+  if (records === undefined) return undefined;
+  // The question is never compressed (a pointer cannot point into the header), so its name
+  // in the query is exactly its wire form.
+  const questionEnd = HEADER + q.qname.wireLength() + 4;
+  let size = questionEnd;
+  for (let i = 0; i < records.length; i++) size += records[i].length;
+  const ecs = q.ecs?.data;
+  if (q.edns) size += optSize(ecs, cookie?.option);
+  if (size > limit) return undefined;
+  const out = Buffer.allocUnsafe(size);
+  out[0] = msg[0];
+  out[1] = msg[1];
+  out.writeUInt16BE(QR | AA | (q.rd ? RD : 0) | (q.cd ? CD : 0), 2);
+  out.writeUInt16BE(1, 4);
+  out.writeUInt16BE(records.length, 6);
+  out.writeUInt16BE(0, 8);
+  out.writeUInt16BE(q.edns ? 1 : 0, 10);
+  copyBytes(msg, HEADER, questionEnd, out, HEADER);
+  let p = questionEnd;
+  for (let i = 0; i < records.length; i++) {
+    const r = records[i];
+    copyBytes(r, 0, r.length, out, p);
+    p += r.length;
+  }
+  if (q.edns) writeOpt(out, p, EDNS_UDP_SIZE, RCODE.NOERROR, q.edns.dnssecOk, ecs, q.ecs ? ecsScope(q.ecs, located, taken) : 0, cookie?.option);
+  return { response: out, rcode: RCODE.NOERROR, truncated: false, question: q, ecs: q.ecs !== undefined, decisions: taken, cookie: cookie !== undefined, cookieValid: cookie?.valid === true };
+}
+
+/** Every other answer: resolve (RFC 1034 §4.3.2) and write the sections with compression and truncation. */
+function answer(snap: Snapshot, q: Query, limit: number, cookie: CookieAnswer | undefined, clientAddress: string, located?: LocatedClient, taken?: Map<LoadBalancer, Decision>): ResponseInfo {
   const w = new MessageWriter(limit);
   const baseFlags = QR | (q.rd ? RD : 0) | (q.cd ? CD : 0);
   w.header(q.id, baseFlags);
   w.question(q.qname, q.qtype, q.qclass); // at most 259 bytes: always fits in 512
   const questionEnd = w.pos;
-  const ecsSize = q.ecs ? 4 + q.ecs.data.length : 0;
-  const cookie = cookieAnswer(snap, q.cookie, clientAddress);
-  if (q.edns) w.reserveTail(OPT_RR_SIZE + ecsSize + (cookie ? COOKIE_OPTION_SIZE : 0));
+  if (q.edns) w.reserveTail(optSize(q.ecs?.data, cookie?.option));
   let scope = 0;
 
   let rcode: number;
@@ -94,8 +155,8 @@ export function respond(snap: Snapshot, msg: Buffer, tcp: boolean, clientAddress
   } else if (q.qtype === T.MAILA || q.qtype === T.MAILB) {
     rcode = RCODE.NOTIMP;
   } else {
-    const located = locateClient(snap, q.ecs, clientAddress);
-    const taken = new Map<LoadBalancer, Decision>();
+    located ??= locateClient(snap, q.ecs, clientAddress);
+    taken ??= new Map<LoadBalancer, Decision>();
     const res = resolve({ snap, client: located.client, decisions: taken }, q.qname, q.qtype);
     if (q.ecs) scope = ecsScope(q.ecs, located, taken);
     decisions = taken;

@@ -4,7 +4,7 @@
  * the chosen pool. The load-balancing core decides; this file only writes records.
  */
 import { Name } from './name.js';
-import { T } from './types.js';
+import { CLASS_IN, T } from './types.js';
 import type { Snapshot } from '../config/snapshot.js';
 import type { ClientInfo, LoadBalancer, Origin } from '../lb/model.js';
 import { persistentDecision } from '../lb/persistence.js';
@@ -58,6 +58,49 @@ export function steeredAnswer(ctx: SteeringContext, lb: LoadBalancer, owner: Nam
     if (rdatas.length > 0) return { kind: 'rrset', rrset: { owner, type, ttl: lb.ttl, rdatas } };
   }
   return { kind: 'nodata' };
+}
+
+/**
+ * A or AAAA at a load balancer's own name as answer records ready to copy: one per chosen IP
+ * origin of the family, each owned by a pointer to the question's name (offset 12), written
+ * once per (load balancer, origin). No address comes twice: a decision's origins are one
+ * pool's, and the loader refuses an address twice in a pool. Undefined where
+ * steeredAnswer must answer: a hostname origin (flattened or a CNAME), or no address of the
+ * family (NODATA). The decision is kept in the context either way.
+ */
+export function directRecords(ctx: SteeringContext, lb: LoadBalancer, qtype: number): readonly Buffer[] | undefined {
+  const origins = decide(ctx, lb).origins;
+  const v4 = qtype === T.A;
+  let out: Buffer[] | undefined;
+  for (let i = 0; i < origins.length; i++) {
+    const o = origins[i];
+    const kind = o.address.kind;
+    if (kind === 'hostname') return undefined;
+    if ((kind === 'ipv4') !== v4) continue;
+    (out ??= []).push(encodedRecord(lb, o));
+  }
+  return out;
+}
+
+const encodedRecords = new WeakMap<LoadBalancer, Map<Origin, Buffer>>();
+
+/** An IP origin's record at the load balancer's name: pointer to offset 12, type, class IN, the load balancer's TTL, RDATA. */
+function encodedRecord(lb: LoadBalancer, o: Origin): Buffer {
+  let byOrigin = encodedRecords.get(lb);
+  if (byOrigin === undefined) encodedRecords.set(lb, (byOrigin = new Map()));
+  let r = byOrigin.get(o);
+  if (r === undefined) {
+    const rdata = ipRdata(o).wire;
+    r = Buffer.allocUnsafeSlow(12 + rdata.length);
+    r.writeUInt16BE(0xc000 | 12, 0);
+    r.writeUInt16BE(rdata.length === 4 ? T.A : T.AAAA, 2);
+    r.writeUInt16BE(CLASS_IN, 4);
+    r.writeUInt32BE(lb.ttl, 6);
+    r.writeUInt16BE(rdata.length, 10);
+    rdata.copy(r, 12);
+    byOrigin.set(o, r);
+  }
+  return r;
 }
 
 /** Addresses of the load balancer for the additional section (MX/SRV targets). */

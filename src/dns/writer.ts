@@ -12,7 +12,42 @@ import type { RRset } from '../zone/zone.js';
 const HEADER = 12;
 const T_OPT = T.OPT;
 /** An OPT record without options: root owner, type, class, TTL, RDLENGTH. */
-export const OPT_RR_SIZE = 11;
+const OPT_RR_SIZE = 11;
+/** Octets of an OPT record carrying `ecs` (the query's option data) and `cookie` (an encoded option). */
+export function optSize(ecs: Buffer | undefined, cookie: Buffer | undefined): number {
+  return OPT_RR_SIZE + (ecs ? 4 + ecs.length : 0) + (cookie ? cookie.length : 0);
+}
+
+/**
+ * Writes the OPT record (RFC 6891 §6.1.2) at `p` in `b`, which has room for it (optSize):
+ * root owner, CLASS = `udpSize`, TTL = extended rcode | version 0 | DO. Its RDATA: the ECS
+ * option when `ecs` (the query's option data) is given, with our SCOPE PREFIX-LENGTH
+ * (RFC 7871 §7.2.1), then `cookie`, an option already encoded. Returns the offset after it.
+ */
+export function writeOpt(b: Buffer, p: number, udpSize: number, rcode: number, dnssecOk: boolean, ecs: Buffer | undefined, scope: number, cookie: Buffer | undefined): number {
+  const ecsLen = ecs ? 4 + ecs.length : 0;
+  b[p] = 0;
+  b.writeUInt16BE(T_OPT, p + 1);
+  b.writeUInt16BE(udpSize, p + 3);
+  b[p + 5] = (rcode >> 4) & 0xff;
+  b[p + 6] = 0;
+  b.writeUInt16BE(dnssecOk ? 0x8000 : 0, p + 7);
+  b.writeUInt16BE(ecsLen + (cookie ? cookie.length : 0), p + 9);
+  p += OPT_RR_SIZE;
+  if (ecs) {
+    b.writeUInt16BE(ECS_OPTION, p);
+    b.writeUInt16BE(ecs.length, p + 2);
+    copyBytes(ecs, 0, ecs.length, b, p + 4);
+    b[p + 4 + 3] = scope;
+    p += ecsLen;
+  }
+  if (cookie) {
+    copyBytes(cookie, 0, cookie.length, b, p);
+    p += cookie.length;
+  }
+  return p;
+}
+
 /** RFC 1035 §4.1.4: a pointer is 14 bits, so only the first 16 KiB can be pointed at. */
 const MAX_POINTER = 0x3fff;
 
@@ -148,38 +183,10 @@ export class MessageWriter {
     return true;
   }
 
-  /**
-   * Appends the OPT record (RFC 6891 §6.1.2) to the additional section, using the reserve:
-   * root owner, CLASS = `udpSize`, TTL = extended rcode | version 0 | DO. Its RDATA: the ECS
-   * option when `ecs` (the query's option data) is given, with our SCOPE PREFIX-LENGTH
-   * (RFC 7871 §7.2.1), then `cookie`, an option already encoded. Returns false if it does not fit.
-   */
+  /** Appends the OPT record (writeOpt) to the additional section, using the reserve. Returns false if it does not fit. */
   opt(udpSize: number, rcode: number, dnssecOk: boolean, ecs: Buffer | undefined, scope: number, cookie: Buffer | undefined): boolean {
-    const ecsLen = ecs ? 4 + ecs.length : 0;
-    const len = ecsLen + (cookie ? cookie.length : 0);
-    const b = this.buf;
-    let p = this.pos;
-    if (p + OPT_RR_SIZE + len > this.limit) return false;
-    b[p] = 0;
-    b.writeUInt16BE(T_OPT, p + 1);
-    b.writeUInt16BE(udpSize, p + 3);
-    b[p + 5] = (rcode >> 4) & 0xff;
-    b[p + 6] = 0;
-    b.writeUInt16BE(dnssecOk ? 0x8000 : 0, p + 7);
-    b.writeUInt16BE(len, p + 9);
-    p += OPT_RR_SIZE;
-    if (ecs) {
-      b.writeUInt16BE(ECS_OPTION, p);
-      b.writeUInt16BE(ecs.length, p + 2);
-      copyBytes(ecs, 0, ecs.length, b, p + 4);
-      b[p + 4 + 3] = scope;
-      p += ecsLen;
-    }
-    if (cookie) {
-      copyBytes(cookie, 0, cookie.length, b, p);
-      p += cookie.length;
-    }
-    this.pos = p;
+    if (this.pos + optSize(ecs, cookie) > this.limit) return false;
+    this.pos = writeOpt(this.buf, this.pos, udpSize, rcode, dnssecOk, ecs, scope, cookie);
     this.counts[3]++;
     return true;
   }

@@ -1,0 +1,126 @@
+/**
+ * A and AAAA at a load balancer's own name are written straight from encoded records
+ * (respond.ts answerDirect, steered.ts directRecords). The bytes must be those the general
+ * path writes: random queries (random case, EDNS or not, sizes, DO, ECS of both families,
+ * cookies, UDP and TCP) under several health views, to load balancers with IP origins, more
+ * records than 512 octets hold, hostname origins, NODATA, geo steering
+ * with ECS and persistence. Each side gets its own seeded random source and pin table, started
+ * alike, so both steer alike.
+ */
+import t from 'tap';
+import { loadConfig } from '../../src/config/load.js';
+import type { Snapshot } from '../../src/config/snapshot.js';
+import { ServerCookies, randomCookieSecrets } from '../../src/dns/cookies.js';
+import { respond, respondInGeneral } from '../../src/dns/respond.js';
+import { directRecords } from '../../src/dns/steered.js';
+import { Name } from '../../src/dns/name.js';
+import { T } from '../../src/dns/types.js';
+import { openGeoLocator } from '../../src/geo/locator.js';
+import type { HealthView, LoadBalancer } from '../../src/lb/model.js';
+import { PinTable } from '../../src/lb/persistence.js';
+import { mulberry32 } from '../../src/lb/random.js';
+import type { Decision } from '../../src/lb/steer.js';
+import { client, health } from '../helpers/lb.js';
+import { encodeQuery, randomEcs, randomCase, type QuerySpec } from '../helpers/mutate.js';
+
+const ZONE = `$ORIGIN example.test.
+$TTL 300
+@ SOA ns1 hostmaster 1 7200 900 1209600 60
+@ NS ns1
+ns1 A 192.0.2.53
+target A 192.0.2.70
+target AAAA 2001:db8::70
+`;
+
+const many = Array.from({ length: 40 }, (_, i) => `{ name: m${i}, address: "2001:db8::${(i + 1).toString(16)}" }`).join(', ');
+const LBS = `monitors:
+  - { name: tcp, type: tcp, port: 80 }
+pools:
+  - { name: a, monitor: tcp, origins: [{ name: a1, address: 192.0.2.1 }, { name: a2, address: 192.0.2.2, weight: 0.5 }] }
+  - { name: b, monitor: tcp, origins: [{ name: b1, address: 198.51.100.1 }, { name: b6, address: "2001:db8::1" }, { name: b2, address: 198.51.100.2 }] }
+  - { name: same, origins: [{ name: s1, address: 203.0.113.5 }, { name: s2, address: 203.0.113.6 }] }
+  - { name: many, origins: [${many}] }
+  - { name: h, origins: [{ name: h1, address: target.example.test, flatten_cname: false }] }
+  - { name: hf, origins: [{ name: hf1, address: target.example.test }, { name: hf2, address: 192.0.2.3 }] }
+load_balancers:
+  - { name: example.test., default_pools: [a, b], fallback_pool: b, ttl: 45 }
+  - { name: rand, steering_policy: random, default_pools: [a, b, same], fallback_pool: a }
+  - { name: same, default_pools: [same], fallback_pool: same }
+  - { name: many, default_pools: [many], fallback_pool: many }
+  - { name: cname, default_pools: [h], fallback_pool: h }
+  - { name: flat, default_pools: [hf], fallback_pool: hf }
+  - { name: v4only, default_pools: [a], fallback_pool: a }
+  - { name: geo, steering_policy: geo, default_pools: [a, b], fallback_pool: b, region_pools: { WEU: [b, a], ENAM: [a] }, country_pools: { JP: [same] }, location_strategy: { prefer_ecs: always, mode: resolver_ip } }
+  - { name: sticky, steering_policy: random, default_pools: [a, b, same], fallback_pool: a, persistence: { ttl: 60, key: ecs } }
+`;
+
+const NAMES = ['example.test', 'rand.example.test', 'same.example.test', 'many.example.test', 'cname.example.test', 'flat.example.test', 'v4only.example.test', 'geo.example.test', 'sticky.example.test'];
+
+const dir = t.testdir({ 'example.test.zone': ZONE, 'example.test.lb.yaml': LBS });
+const loaded = loadConfig(dir);
+
+t.test('the loader had no problems', async (t) => {
+  t.same(loaded.problems.filter((p) => p.severity === 'error'), []);
+});
+
+t.test('encoded records: IP origins of the family, none for NODATA', async (t) => {
+  const snap: Snapshot = { zones: loaded.zones, lb: loaded.lb, health: health(), pop: {}, hostnames: { get: () => undefined }, random: mulberry32(1) };
+  const records = (name: string, qtype: number, view: HealthView = health()) => {
+    const lb = loaded.lb.loadBalancers.get(Name.fromText(`${name}.`).key)!;
+    return directRecords({ snap: { ...snap, health: view }, client: client(), decisions: new Map<LoadBalancer, Decision>() }, lb, qtype)?.map((r) => r.toString('hex'));
+  };
+  // Pointer to offset 12, type, class IN, TTL 45, RDLENGTH 4, 192.0.2.1 / 192.0.2.2.
+  const apex = records('example.test', T.A);
+  t.ok(apex && apex.length === 1 && ['c00c000100010000002d0004c0000201', 'c00c000100010000002d0004c0000202'].includes(apex[0]), `one of pool a's addresses: ${apex}`);
+  t.same(records('same.example.test', T.A), ['c00c00010001000000' + '1e0004cb007105', 'c00c00010001000000' + '1e0004cb007106'], 'both addresses (default TTL 30)');
+  t.equal(records('many.example.test', T.AAAA)?.length, 40);
+  t.equal(records('cname.example.test', T.A), undefined, 'a hostname origin goes the general way');
+  t.equal(records('v4only.example.test', T.AAAA), undefined, 'no address of the family: NODATA, the general way');
+  t.same(records('example.test', T.A, health({ down: ['a/a1', 'a/a2'] }))?.length, 2, 'pool b: its two IPv4 addresses');
+});
+
+t.test('direct answers are the bytes the general path writes', async (t) => {
+  const loc = await openGeoLocator({});
+  t.same(loc.problems, []);
+  const secrets = randomCookieSecrets();
+  const views = [health(), health({ down: ['a/a1'] }), health({ down: ['a/a1', 'a/a2'] }), health({ down: ['a/a1', 'a/a2', 'b/b1', 'b/b6', 'b/b2'] })];
+  const side = () => ({ random: mulberry32(99), persistence: new PinTable({ now: () => 1_000_000 }) });
+  const fast = side();
+  const general = side();
+  const snap = (view: HealthView, s: ReturnType<typeof side>): Snapshot => ({
+    zones: loaded.zones, lb: loaded.lb, health: view, pop: {}, hostnames: { get: () => undefined }, geo: loc.locator,
+    cookies: new ServerCookies(secrets, () => 1_700_000_000), ...s,
+  });
+  const rand = mulberry32(20261124);
+  const pick = <T>(list: readonly T[]): T => list[Math.floor(rand() * list.length)];
+  let compared = 0;
+  for (let i = 0; i < 4_000; i++) {
+    const spec: QuerySpec = { id: i & 0xffff, flags: rand() < 0.7 ? 0x0100 : 0, labels: randomCase(rand, pick(NAMES)), qtype: rand() < 0.5 ? T.A : T.AAAA, qclass: 1 };
+    if (rand() < 0.8) {
+      const options: Buffer[] = [];
+      if (rand() < 0.7) options.push(rand() < 0.8 ? randomEcs(rand) : randomV4Ecs(rand));
+      if (rand() < 0.2) options.push(Buffer.from([0, 10, 0, 8, ...Array.from({ length: 8 }, () => Math.floor(rand() * 256))]));
+      spec.edns = { udpSize: pick([512, 1232, 4096, 600]), version: 0, dnssecOk: rand() < 0.3, options };
+    }
+    const msg = encodeQuery(spec);
+    const view = pick(views);
+    const tcp = rand() < 0.1;
+    const address = pick(['192.0.2.1', '2001:db8::1', '81.2.69.160', '133.11.0.1']);
+    const a = respond(snap(view, fast), msg, tcp, address);
+    const b = respondInGeneral(snap(view, general), msg, tcp, address);
+    if (!a.response || !b.response || !a.response.equals(b.response) || a.truncated !== b.truncated || a.rcode !== b.rcode) {
+      t.fail(`${msg.toString('hex')} (${tcp ? 'tcp' : 'udp'} from ${address}): ${a.response?.toString('hex')} != ${b.response?.toString('hex')}`);
+      return;
+    }
+    t.same([...(a.decisions ?? new Map()).keys()].map((lb) => lb.name.key), [...(b.decisions ?? new Map()).keys()].map((lb) => lb.name.key));
+    compared++;
+  }
+  t.equal(compared, 4_000, 'every response identical');
+});
+
+/** ECS from networks the shipped database places in several countries and regions. */
+function randomV4Ecs(rand: () => number): Buffer {
+  const nets = [[81, 2, 69], [133, 11, 0], [8, 8, 8], [185, 1, 74], [1, 1, 1], [203, 0, 113]];
+  const n = nets[Math.floor(rand() * nets.length)];
+  return Buffer.from([0, 8, 0, 7, 0, 1, 24, 0, ...n]);
+}
