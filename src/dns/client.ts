@@ -57,8 +57,8 @@ class Located implements LocatedClient, ClientInfo {
     return this.key;
   }
 
-  get subnet(): { readonly address: string; readonly prefix: number } | undefined {
-    return this.hashedOnEcs ? { address: this.subnetOption!.address, prefix: this.subnetOption!.sourcePrefix } : undefined;
+  get subnet(): ClientSubnet | undefined {
+    return this.hashedOnEcs ? this.subnetOption : undefined;
   }
 
   get ecs(): Location | undefined {

@@ -176,8 +176,12 @@ export interface ClientInfo {
   readonly hashKey: string;
   /** The resolver's address as the query arrived from it (persistence keys). */
   readonly resolverAddress?: string;
-  /** The ECS subnet when the query carried one with a source prefix > 0 (persistence keys). */
-  readonly subnet?: { readonly address: string; readonly prefix: number };
+  /**
+   * The ECS subnet when the query carried one with a source prefix > 0 (persistence keys):
+   * its address as text, its source prefix, and an IPv4 address as an unsigned 32-bit number
+   * (-1 for IPv6), which lets a pin be found without making the key's text.
+   */
+  readonly subnet?: { readonly address: string; readonly sourcePrefix: number; readonly v4: number };
 }
 
 /**

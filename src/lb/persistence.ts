@@ -50,7 +50,7 @@ export interface PersistenceKey {
  */
 export function persistenceKey(p: Persistence, client: ClientInfo, asn?: AsnLookup): PersistenceKey {
   const subnet = client.subnet;
-  if (p.key === 'ecs' && subnet !== undefined && subnet.prefix > 0) return { key: `${subnet.address}/${subnet.prefix}`, fromEcs: true };
+  if (p.key === 'ecs' && subnet !== undefined && subnet.sourcePrefix > 0) return { key: `${subnet.address}/${subnet.sourcePrefix}`, fromEcs: true };
   const resolver = client.resolverAddress ?? client.hashKey;
   if (p.key === 'resolver_network' && asn !== undefined) {
     const n = asn.lookup(unmapped(resolver));
@@ -201,12 +201,13 @@ export class PinTable {
 
   /** The live pin of `key` under load balancer `lb` (its name's key); an expired one is deleted. */
   get(lb: string, key: string): Pin | undefined {
-    const id = this.slot(lb, key);
-    const pin = this.pins.get(id);
-    if (pin === undefined) return undefined;
-    if (pin.expires > this.now()) return pin;
-    this.pins.delete(id);
-    return undefined;
+    return this.live(this.slot(lb, key));
+  }
+
+  /** get() for a key given as its ipv4NetworkNumber: the same pin, found without the key's text. */
+  getIpv4(lb: string, network: number): Pin | undefined {
+    const n = this.lbNumber(lb);
+    return n < MAX_NUMERIC_LB ? this.live(n * 2 ** 38 + network) : undefined;
   }
 
   set(lb: string, key: string, pin: Pin): void {
@@ -223,14 +224,66 @@ export class PinTable {
    * (a NUL occurs in neither a DNS name's key nor an address; numbers never equal strings).
    */
   private slot(lb: string, key: string): string | number {
+    const n = this.lbNumber(lb);
+    const v4 = n < MAX_NUMERIC_LB ? ipv4NetworkNumber(key) : -1;
+    return v4 >= 0 ? n * 2 ** 38 + v4 : `${n}\u0000${key}`;
+  }
+
+  private lbNumber(lb: string): number {
     let n = this.lbIds.get(lb);
     if (n === undefined) {
       n = this.lbIds.size;
       this.lbIds.set(lb, n);
     }
-    const v4 = n < MAX_NUMERIC_LB ? ipv4NetworkNumber(key) : -1;
-    return v4 >= 0 ? n * 2 ** 38 + v4 : `${n}\u0000${key}`;
+    return n;
   }
+
+  private live(slot: string | number): Pin | undefined {
+    const pin = this.pins.get(slot);
+    if (pin === undefined) return undefined;
+    if (pin.expires > this.now()) return pin;
+    this.pins.delete(slot);
+    return undefined;
+  }
+}
+
+/**
+ * The ipv4NetworkNumber of the client's persistence key (persistenceKey), computed from numbers
+ * and the resolver's address text without making a string; -1 when the key is not an IPv4
+ * network or cannot be had that way (IPv6, an IPv4-mapped resolver, an ASN key).
+ */
+export function ipv4KeyNumber(p: Persistence, client: ClientInfo, asn: AsnLookup | undefined): number {
+  const subnet = client.subnet;
+  if (p.key === 'ecs' && subnet !== undefined && subnet.sourcePrefix > 0) return subnet.v4 >= 0 ? subnet.v4 * 64 + subnet.sourcePrefix : -1;
+  if (p.key === 'resolver_network' && asn !== undefined) return -1;
+  const address = ipv4Number(client.resolverAddress ?? client.hashKey);
+  if (address < 0) return -1;
+  const mask = p.mask_v4 === 0 ? 0 : (0xffffffff << (32 - p.mask_v4)) >>> 0;
+  return ((address & mask) >>> 0) * 64 + p.mask_v4;
+}
+
+/** Dotted-quad IPv4 text as an unsigned 32-bit number; -1 for anything else. */
+function ipv4Number(text: string): number {
+  let address = 0;
+  let value = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = 0; i <= text.length; i++) {
+    const c = i < text.length ? text.charCodeAt(i) : 0x2e;
+    if (c >= 0x30 && c <= 0x39) {
+      if (digits > 0 && value === 0) return -1; // a leading zero
+      value = value * 10 + (c - 0x30);
+      if (++digits > 3) return -1;
+    } else if (c === 0x2e && digits > 0 && value <= 255 && dots < 4) {
+      address = address * 256 + value;
+      dots++;
+      value = 0;
+      digits = 0;
+    } else {
+      return -1;
+    }
+  }
+  return dots === 4 ? address : -1;
 }
 
 /** Load balancer numbers that leave room for 38 bits of network below them (2^15 x 2^38 = 2^53). */
@@ -276,8 +329,18 @@ export function ipv4NetworkNumber(key: string): number {
  * all still usable, else a deterministic steering decision for the key, pinned until now + ttl.
  */
 export function persistentDecision(lb: LoadBalancer, p: Persistence, table: PinTable, health: HealthView, client: ClientInfo, asn?: AsnLookup, trace = false): Decision {
-  const { key, fromEcs } = persistenceKey(p, client, asn);
   const lbKey = lb.name.key;
+  // The common case, a pin that answered last under the same load balancer and health, is
+  // found by number when the key is an IPv4 network: no key text is made.
+  if (!trace) {
+    const network = ipv4KeyNumber(p, client, asn);
+    const last = network >= 0 ? table.getIpv4(lbKey, network)?.held : undefined;
+    if (last !== undefined && last.lb === lb && last.health === health && last.fromEcs === (p.key === 'ecs' && client.subnet !== undefined && client.subnet.sourcePrefix > 0)) {
+      table.hits++;
+      return last.decision;
+    }
+  }
+  const { key, fromEcs } = persistenceKey(p, client, asn);
   const pin = table.get(lbKey, key);
   if (pin !== undefined) {
     const last = pin.held;

@@ -8,18 +8,23 @@ import t from 'tap';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import type { ClientInfo, HealthView, LoadBalancer, Persistence, Pool } from '../../src/lb/model.js';
-import { ipv4NetworkNumber, maskAddress, persistenceKey, persistentDecision, PinTable, type AsnLookup } from '../../src/lb/persistence.js';
+import { ipv4KeyNumber, ipv4NetworkNumber, maskAddress, persistenceKey, persistentDecision, PinTable, type AsnLookup } from '../../src/lb/persistence.js';
 import type { Decision } from '../../src/lb/steer.js';
 import { client, health, lb, origin, pool, poolsDown } from '../helpers/lb.js';
 
 const P: Persistence = { ttl: 3600, key: 'ecs', mask_v4: 24, mask_v6: 56 };
 const withKey = (key: Persistence['key'], over: Partial<Persistence> = {}): Persistence => ({ ...P, key, ...over });
 
+/** Dotted-quad text as an unsigned 32-bit number; -1 for IPv6. */
+function v4Number(address: string): number {
+  return address.includes(':') ? -1 : address.split('.').reduce((n, o) => n * 256 + Number(o), 0);
+}
+
 /** A client seen from resolver `resolver`, with an ECS subnet when given. */
 function from(resolver: string, subnet?: string): ClientInfo {
   if (subnet === undefined) return client({ hashKey: resolver, resolverAddress: resolver });
   const [address, prefix] = subnet.split('/');
-  return client({ hashKey: subnet, resolverAddress: resolver, subnet: { address, prefix: Number(prefix) } });
+  return client({ hashKey: subnet, resolverAddress: resolver, subnet: { address, sourcePrefix: Number(prefix), v4: v4Number(address) } });
 }
 
 t.test('keys', async (t) => {
@@ -28,7 +33,7 @@ t.test('keys', async (t) => {
     t.same(persistenceKey(P, from('192.0.2.53', '2001:db8:0:0:0:0:0:0/32')), { key: '2001:db8:0:0:0:0:0:0/32', fromEcs: true });
     t.same(persistenceKey(P, from('192.0.2.53')), { key: '192.0.2.0/24', fromEcs: false }, 'no ECS');
     // locateClient leaves `subnet` out for source 0; a subnet of prefix 0 is treated the same.
-    t.same(persistenceKey(P, client({ hashKey: '192.0.2.53', resolverAddress: '192.0.2.53', subnet: { address: '0.0.0.0', prefix: 0 } })), { key: '192.0.2.0/24', fromEcs: false }, 'ECS source 0 falls back');
+    t.same(persistenceKey(P, client({ hashKey: '192.0.2.53', resolverAddress: '192.0.2.53', subnet: { address: '0.0.0.0', sourcePrefix: 0, v4: 0 } })), { key: '192.0.2.0/24', fromEcs: false }, 'ECS source 0 falls back');
   });
   t.test('resolver: the masked resolver address, ECS ignored', async (t) => {
     t.same(persistenceKey(withKey('resolver'), from('192.0.2.53', '198.51.100.0/24')), { key: '192.0.2.0/24', fromEcs: false });
@@ -299,6 +304,34 @@ t.test('the table is bounded: a million keys into 100,000 entries', async (t) =>
   t.ok(table.get('app.example.com.', '10.15.66.63/32'), 'the newest key is kept');
   t.equal(table.get('app.example.com.', '10.0.0.0/32'), undefined, 'the oldest key was evicted');
   t.throws(() => new PinTable({ maxEntries: 0 }), RangeError);
+});
+
+t.test('a key is read as a number exactly when its text would be stored as one, and finds the same pin', async (t) => {
+  let x = 777;
+  const next = () => (x = (Math.imul(x, 1103515245) + 12345) >>> 0);
+  const octets = (n: number) => `${n >>> 24}.${(n >>> 16) & 0xff}.${(n >>> 8) & 0xff}.${n & 0xff}`;
+  const asn: AsnLookup = { lookup: (ip) => (ip.startsWith('192.') ? 64500 : undefined) };
+  let numbered = 0;
+  for (let i = 0; i < 5_000; i++) {
+    const prefix = next() % 33;
+    const net = prefix === 0 ? 0 : (next() & ((0xffffffff << (32 - prefix)) >>> 0)) >>> 0;
+    const resolver = [octets(next()), '::ffff:' + octets(next()), '2001:db8::53', '01.2.3.4', 'not an address', '192.0.2.53'][next() % 6];
+    const subnet = next() % 3 === 0 ? undefined : next() % 4 === 0 ? { address: '2001:db8::', sourcePrefix: 32, v4: -1 } : { address: octets(net), sourcePrefix: prefix, v4: net };
+    const p = withKey((['ecs', 'resolver', 'resolver_network'] as const)[next() % 3], { mask_v4: next() % 33 });
+    const who = client({ hashKey: resolver, resolverAddress: resolver, subnet });
+    const withAsn = next() % 2 === 0 ? asn : undefined;
+    const expected = ipv4NetworkNumber(persistenceKey(p, who, withAsn).key);
+    const got = ipv4KeyNumber(p, who, withAsn);
+    // The number may be missing where the text has one (an IPv4-mapped resolver): then the
+    // text path finds the pin. It must never be a different number.
+    if (got !== -1 && got !== expected) t.fail(`${JSON.stringify({ p, resolver, subnet })}: ${got} != ${expected}`);
+    if (got !== -1) numbered++;
+  }
+  t.ok(numbered > 1_000, `${numbered} of 5,000 keys read as numbers, each equal to its text's`);
+  const table = new PinTable({ now: () => 0 });
+  table.set('a.example.com.', '198.51.100.0/24', { pool: 'a', origins: ['e1'], poolList: 'default_pools', expires: 1 });
+  t.equal(table.getIpv4('a.example.com.', ipv4NetworkNumber('198.51.100.0/24'))?.pool, 'a', 'the pin set by text, found by number');
+  t.equal(table.getIpv4('b.example.com.', ipv4NetworkNumber('198.51.100.0/24')), undefined, 'under its own load balancer only');
 });
 
 t.test('IPv4 network keys are stored by number: one number per network, other keys as text', async (t) => {
