@@ -12,7 +12,6 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { isIP } from 'node:net';
 import { parseAddress } from '../geo/overrides.js';
 import { siphash24 } from './siphash.js';
-import type { EdnsOption } from './query.js';
 
 /** RFC 7873 §4: option code 10. */
 export const COOKIE_OPTION = 10;
@@ -49,12 +48,6 @@ export function parseCookie(data: Buffer): Cookie {
     throw new CookieError(`COOKIE option of ${data.length} octets: expected 8 (client cookie) or 16 to 40 (client and server cookie)`);
   }
   return { client: data.subarray(0, CLIENT_COOKIE), server: serverSize > 0 ? data.subarray(CLIENT_COOKIE) : undefined };
-}
-
-/** The query's COOKIE option; like BIND, a second one is ignored. Throws CookieError when malformed. */
-export function findCookie(options: readonly EdnsOption[]): Cookie | undefined {
-  for (const o of options) if (o.code === COOKIE_OPTION) return parseCookie(o.data);
-  return undefined;
 }
 
 /** The secret server cookies are made with, and the one before it, still accepted (RFC 9018 §5). */

@@ -54,8 +54,13 @@ class Subnet implements ClientSubnet {
     readonly sourcePrefix: number,
     readonly data: Buffer,
   ) {
-    const at = (i: number) => (4 + i < data.length ? data[4 + i] : 0);
-    this.v4 = family === FAMILY_IPV4 ? ((at(0) << 24) | (at(1) << 16) | (at(2) << 8) | at(3)) >>> 0 : -1;
+    let v4 = -1;
+    if (family === FAMILY_IPV4) {
+      // Octets the option leaves out are zero.
+      v4 = 0;
+      for (let i = 0; i < 4; i++) v4 = v4 * 256 + (4 + i < data.length ? data[4 + i] : 0);
+    }
+    this.v4 = v4;
   }
 
   get address(): string {

@@ -5,7 +5,7 @@
  */
 import { Name } from './name.js';
 import { ECS_OPTION, EcsError, parseEcs, type ClientSubnet } from './ecs.js';
-import { findCookie, type Cookie } from './cookies.js';
+import { COOKIE_OPTION, parseCookie, type Cookie } from './cookies.js';
 import { OPCODE_QUERY, RCODE, T } from './types.js';
 
 export interface EdnsOption {
@@ -70,101 +70,129 @@ const HEADER = 12;
 
 export function parseQuery(msg: Buffer): ParsedQuery {
   if (msg.length < HEADER) return { kind: 'drop', reason: 'shorter than a DNS header' };
-  const id = msg.readUInt16BE(0);
-  const flags = msg.readUInt16BE(2);
+  const id = u16(msg, 0);
+  const flags = u16(msg, 2);
   if (flags & 0x8000) return { kind: 'drop', reason: 'QR set: not a query' };
   const opcode = (flags >> 11) & 0xf;
   const rd = (flags & 0x0100) !== 0;
   const cd = (flags & 0x0010) !== 0;
-  const qdcount = msg.readUInt16BE(4);
-  const ancount = msg.readUInt16BE(6);
-  const nscount = msg.readUInt16BE(8);
-  const arcount = msg.readUInt16BE(10);
+  const qdcount = u16(msg, 4);
+  const records = u16(msg, 6) + u16(msg, 8) + u16(msg, 10);
+  const outsideAdditional = u16(msg, 6) + u16(msg, 8);
   // Made only for an error: most queries have none.
   const error = (rcode: number, reason: string, question?: Question, edns?: Edns, cookie?: Cookie): ParsedQuery => ({ kind: 'error', id, opcode, rd, cd, rcode, reason, question, edns, cookie });
 
-  let question: Question | undefined;
-  let edns: Edns | undefined;
+  let qname: Name | undefined;
+  let qtype = 0;
+  let qclass = 0;
+  let edns: Opt | undefined;
   let pos = HEADER;
   try {
     for (let i = 0; i < qdcount; i++) {
-      const { name, next } = Name.fromWire(msg, pos);
+      const name = Name.fromWire(msg, pos);
+      const next = name.next;
       if (next + 4 > msg.length) throw new Error('question runs past the end of the message');
-      if (i === 0) question = { qname: name, qtype: msg.readUInt16BE(next), qclass: msg.readUInt16BE(next + 2) };
+      if (i === 0) {
+        qname = name.name;
+        qtype = u16(msg, next);
+        qclass = u16(msg, next + 2);
+      }
       pos = next + 4;
     }
-    for (let i = 0; i < ancount + nscount + arcount; i++) {
-      const rr = readRecordHeader(msg, pos);
-      if (rr.type === T.OPT) {
-        if (i < ancount + nscount) throw new Error('OPT record outside the additional section');
+    for (let i = 0; i < records; i++) {
+      // OPT's owner is the root, a single zero octet; other owners are only checked, not kept.
+      const ownerIsRoot = msg[pos] === 0;
+      const at = ownerIsRoot && pos < msg.length ? pos + 1 : Name.fromWire(msg, pos).next;
+      if (at + 10 > msg.length) throw new Error('record header runs past the end of the message');
+      const rdataStart = at + 10;
+      const end = rdataStart + u16(msg, at + 8);
+      if (end > msg.length) throw new Error('record data runs past the end of the message');
+      if (u16(msg, at) === T.OPT) {
+        if (i < outsideAdditional) throw new Error('OPT record outside the additional section');
         if (edns) throw new Error('more than one OPT record');
-        if (!rr.ownerIsRoot) throw new Error('OPT record owner is not the root');
-        edns = readOpt(msg, rr.klass, rr.ttl, rr.rdataStart, rr.end);
+        if (!ownerIsRoot) throw new Error('OPT record owner is not the root');
+        edns = new Opt(msg, u16(msg, at + 2), msg.readUInt32BE(at + 4), rdataStart, end);
       }
-      pos = rr.end;
+      pos = end;
     }
     if (pos !== msg.length) throw new Error(`${msg.length - pos} bytes of trailing data`);
   } catch (e) {
-    return error(RCODE.FORMERR, (e as Error).message, qdcount === 1 ? question : undefined);
+    return error(RCODE.FORMERR, (e as Error).message, qdcount === 1 && qname ? { qname, qtype, qclass } : undefined);
   }
   let cookie: Cookie | undefined;
-  if (edns) {
+  if (edns && edns.cookieAt >= 0) {
     try {
-      cookie = findCookie(edns.options);
+      cookie = parseCookie(msg.subarray(edns.cookieAt, edns.cookieAt + edns.cookieLength));
     } catch (e) {
       // RFC 7873 §5.2.2: FORMERR, with OPT but no COOKIE (there is no client cookie to echo).
-      return error(RCODE.FORMERR, (e as Error).message, qdcount === 1 ? question : undefined, edns);
+      return error(RCODE.FORMERR, (e as Error).message, qdcount === 1 && qname ? { qname, qtype, qclass } : undefined, edns);
     }
   }
-  if (opcode !== OPCODE_QUERY) return error(RCODE.NOTIMP, `opcode ${opcode} is not implemented`, question, edns, cookie);
-  if (qdcount !== 1 || !question) return error(RCODE.FORMERR, `QDCOUNT is ${qdcount}, not 1`, undefined, edns, cookie);
+  if (opcode !== OPCODE_QUERY) return error(RCODE.NOTIMP, `opcode ${opcode} is not implemented`, qname && { qname, qtype, qclass }, edns, cookie);
+  if (qdcount !== 1 || !qname) return error(RCODE.FORMERR, `QDCOUNT is ${qdcount}, not 1`, undefined, edns, cookie);
   let ecs: ClientSubnet | undefined;
-  if (edns) {
+  if (edns && edns.ecsAt >= 0) {
     try {
-      ecs = findEcs(edns);
+      ecs = parseEcs(msg.subarray(edns.ecsAt, edns.ecsAt + edns.ecsLength));
+      if (edns.ecsCount > 1) throw new EcsError('more than one ECS option');
     } catch (e) {
-      return error(RCODE.FORMERR, (e as Error).message, question, edns, cookie);
+      return error(RCODE.FORMERR, (e as Error).message, { qname, qtype, qclass }, edns, cookie);
     }
   }
-  return { kind: 'query', query: { id, opcode, rd, cd, qname: question.qname, qtype: question.qtype, qclass: question.qclass, edns, ecs, cookie } };
+  return { kind: 'query', query: { id, opcode, rd, cd, qname, qtype, qclass, edns, ecs, cookie } };
 }
 
-function findEcs(edns: Edns): ClientSubnet | undefined {
-  let found: ClientSubnet | undefined;
-  for (const o of edns.options) {
-    if (o.code !== ECS_OPTION) continue;
-    if (found) throw new EcsError('more than one ECS option');
-    found = parseEcs(o.data);
+/** A 16-bit big-endian field the caller has checked is inside the message. */
+function u16(msg: Buffer, at: number): number {
+  return (msg[at] << 8) | msg[at + 1];
+}
+
+/**
+ * The OPT record (RFC 6891 §6.1.2-6.1.3): CLASS is the payload size, TTL holds extended rcode,
+ * version and DO. Its options are checked for structure and the COOKIE (the first, as BIND
+ * does) and ECS options located in one pass; the list of every option is made only if asked.
+ */
+class Opt implements Edns {
+  readonly udpSize: number;
+  readonly version: number;
+  readonly dnssecOk: boolean;
+  cookieAt = -1;
+  cookieLength = 0;
+  ecsAt = -1;
+  ecsLength = 0;
+  ecsCount = 0;
+
+  constructor(
+    private readonly msg: Buffer,
+    klass: number,
+    ttl: number,
+    private readonly start: number,
+    private readonly end: number,
+  ) {
+    this.udpSize = klass;
+    this.version = (ttl >>> 16) & 0xff;
+    this.dnssecOk = (ttl & 0x8000) !== 0;
+    for (let p = start; p < end; ) {
+      if (p + 4 > end) throw new Error('truncated EDNS option header');
+      const code = u16(msg, p);
+      const len = u16(msg, p + 2);
+      if (p + 4 + len > end) throw new Error(`EDNS option ${code} runs past the OPT record`);
+      if (code === COOKIE_OPTION && this.cookieAt < 0) {
+        this.cookieAt = p + 4;
+        this.cookieLength = len;
+      } else if (code === ECS_OPTION && this.ecsCount++ === 0) {
+        this.ecsAt = p + 4;
+        this.ecsLength = len;
+      }
+      p += 4 + len;
+    }
   }
-  return found;
-}
 
-function readRecordHeader(msg: Buffer, pos: number) {
-  // OPT's owner is the root, a single zero octet; other owners are only checked, not kept.
-  const ownerIsRoot = msg[pos] === 0;
-  const next = ownerIsRoot && pos < msg.length ? pos + 1 : Name.fromWire(msg, pos).next;
-  if (next + 10 > msg.length) throw new Error('record header runs past the end of the message');
-  const type = msg.readUInt16BE(next);
-  const klass = msg.readUInt16BE(next + 2);
-  const ttl = msg.readUInt32BE(next + 4);
-  const rdlength = msg.readUInt16BE(next + 8);
-  const rdataStart = next + 10;
-  const end = rdataStart + rdlength;
-  if (end > msg.length) throw new Error('record data runs past the end of the message');
-  return { ownerIsRoot, type, klass, ttl, rdataStart, end };
-}
-
-/** RFC 6891 §6.1.2-6.1.3: CLASS is the payload size, TTL holds extended rcode, version, DO. */
-function readOpt(msg: Buffer, klass: number, ttl: number, start: number, end: number): Edns {
-  const options: EdnsOption[] = [];
-  let p = start;
-  while (p < end) {
-    if (p + 4 > end) throw new Error('truncated EDNS option header');
-    const code = msg.readUInt16BE(p);
-    const len = msg.readUInt16BE(p + 2);
-    if (p + 4 + len > end) throw new Error(`EDNS option ${code} runs past the OPT record`);
-    options.push({ code, data: msg.subarray(p + 4, p + 4 + len) }); // a view: the query outlives no answer
-    p += 4 + len;
+  get options(): readonly EdnsOption[] {
+    const out: EdnsOption[] = [];
+    for (let p = this.start; p < this.end; p += 4 + u16(this.msg, p + 2)) {
+      out.push({ code: u16(this.msg, p), data: this.msg.subarray(p + 4, p + 4 + u16(this.msg, p + 2)) });
+    }
+    return out;
   }
-  return { udpSize: klass, version: (ttl >>> 16) & 0xff, dnssecOk: (ttl & 0x8000) !== 0, options };
 }

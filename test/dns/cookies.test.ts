@@ -9,7 +9,6 @@ import {
   addressOctets,
   COOKIE_OPTION,
   createServerCookie,
-  findCookie,
   formatCookieSecrets,
   parseCookie,
   parseCookieSecrets,
@@ -153,8 +152,6 @@ t.test('the COOKIE option (RFC 7873 §5.2.2)', async (t) => {
   t.equal(parseCookie(range(16)).server?.length, 8, 'shortest server cookie');
   t.equal(parseCookie(range(40)).server?.length, 32, 'longest server cookie');
   for (const n of [0, 1, 7, 9, 15, 41, 64]) t.throws(() => parseCookie(range(n)), { message: /COOKIE option of/ }, `${n} octets: malformed`);
-  t.equal(findCookie([{ code: 8, data: Buffer.alloc(4) }]), undefined, 'no COOKIE option');
-  t.same(findCookie([{ code: COOKIE_OPTION, data: range(8) }, { code: COOKIE_OPTION, data: range(3) }])?.client, range(8), 'the first one counts, as in BIND');
 });
 
 function withOptions(options: { code: number; data: Buffer }[], opcode = 0) {
@@ -180,6 +177,10 @@ t.test('parseQuery exposes the cookie, and rejects a malformed one', async (t) =
   t.ok(notimp.kind === 'error' && notimp.cookie, 'an error answer still gets the cookie');
   const none = parseQuery(withOptions([]));
   t.ok(none.kind === 'query' && none.query.cookie === undefined, 'no option, no cookie');
+  const other = parseQuery(withOptions([{ code: 65001, data: range(8) }]));
+  t.ok(other.kind === 'query' && other.query.cookie === undefined, 'another option is not a cookie');
+  const two = parseQuery(withOptions([{ code: COOKIE_OPTION, data: range(8) }, { code: COOKIE_OPTION, data: range(3) }]));
+  t.same(two.kind === 'query' && two.query.cookie?.client, range(8), 'the first COOKIE option counts, as in BIND');
 });
 
 t.test('secrets on the command line', async (t) => {
