@@ -23,7 +23,7 @@ const SERVER_COOKIE_MAX = 32;
 const VERSION = 1;
 const SERVER_COOKIE_V1 = 16;
 /** The response's option: code, length, client cookie, our server cookie. */
-export const COOKIE_OPTION_SIZE = 4 + CLIENT_COOKIE + SERVER_COOKIE_V1;
+const COOKIE_OPTION_SIZE = 4 + CLIENT_COOKIE + SERVER_COOKIE_V1;
 /** RFC 9018 §4.3: a cookie is good for an hour, from at most 5 minutes in the future... */
 const MAX_AGE = 3600;
 const MAX_FUTURE = 300;

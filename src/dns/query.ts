@@ -8,18 +8,12 @@ import { ECS_OPTION, EcsError, parseEcs, type ClientSubnet } from './ecs.js';
 import { COOKIE_OPTION, parseCookie, type Cookie } from './cookies.js';
 import { OPCODE_QUERY, RCODE, T } from './types.js';
 
-export interface EdnsOption {
-  readonly code: number;
-  readonly data: Buffer;
-}
-
 export interface Edns {
   /** Requester's UDP payload size as sent (RFC 6891 §6.2.3). */
   readonly udpSize: number;
   readonly version: number;
   /** DNSSEC OK bit (RFC 3225), echoed in the response. */
   readonly dnssecOk: boolean;
-  readonly options: readonly EdnsOption[];
 }
 
 export interface Query {
@@ -150,7 +144,7 @@ function u16(msg: Buffer, at: number): number {
 /**
  * The OPT record (RFC 6891 §6.1.2-6.1.3): CLASS is the payload size, TTL holds extended rcode,
  * version and DO. Its options are checked for structure and the COOKIE (the first, as BIND
- * does) and ECS options located in one pass; the list of every option is made only if asked.
+ * does) and ECS options located in one pass; other options are skipped (RFC 6891 §6.1.2).
  */
 class Opt implements Edns {
   readonly udpSize: number;
@@ -162,13 +156,7 @@ class Opt implements Edns {
   ecsLength = 0;
   ecsCount = 0;
 
-  constructor(
-    private readonly msg: Buffer,
-    klass: number,
-    ttl: number,
-    private readonly start: number,
-    private readonly end: number,
-  ) {
+  constructor(msg: Buffer, klass: number, ttl: number, start: number, end: number) {
     this.udpSize = klass;
     this.version = (ttl >>> 16) & 0xff;
     this.dnssecOk = (ttl & 0x8000) !== 0;
@@ -186,13 +174,5 @@ class Opt implements Edns {
       }
       p += 4 + len;
     }
-  }
-
-  get options(): readonly EdnsOption[] {
-    const out: EdnsOption[] = [];
-    for (let p = this.start; p < this.end; p += 4 + u16(this.msg, p + 2)) {
-      out.push({ code: u16(this.msg, p), data: this.msg.subarray(p + 4, p + 4 + u16(this.msg, p + 2)) });
-    }
-    return out;
   }
 }

@@ -60,6 +60,15 @@ export interface ResponseInfo {
 }
 
 export function respond(snap: Snapshot, msg: Buffer, tcp: boolean, clientAddress: string): ResponseInfo {
+  return respondTo(snap, msg, tcp, clientAddress, true);
+}
+
+/** `respond` without the direct answer (exported for the test that checks both ways agree). */
+export function respondInGeneral(snap: Snapshot, msg: Buffer, tcp: boolean, clientAddress: string): ResponseInfo {
+  return respondTo(snap, msg, tcp, clientAddress, false);
+}
+
+function respondTo(snap: Snapshot, msg: Buffer, tcp: boolean, clientAddress: string, direct: boolean): ResponseInfo {
   const parsed = parseQuery(msg);
   if (parsed.kind === 'drop') return { reason: parsed.reason };
   if (parsed.kind === 'error') {
@@ -75,7 +84,7 @@ export function respond(snap: Snapshot, msg: Buffer, tcp: boolean, clientAddress
   const q = parsed.query;
   const limit = tcp ? TCP_MAX : udpLimit(q.edns);
   const cookie = cookieAnswer(snap, q.cookie, clientAddress);
-  if ((q.qtype === T.A || q.qtype === T.AAAA) && q.qclass === CLASS_IN && (!q.edns || q.edns.version === 0)) {
+  if (direct && (q.qtype === T.A || q.qtype === T.AAAA) && q.qclass === CLASS_IN && (!q.edns || q.edns.version === 0)) {
     const lb = directLoadBalancers(snap).get(q.qname.key);
     if (lb !== undefined) {
       const located = locateClient(snap, q.ecs, clientAddress);
@@ -85,14 +94,6 @@ export function respond(snap: Snapshot, msg: Buffer, tcp: boolean, clientAddress
     }
   }
   return answer(snap, q, limit, cookie, clientAddress);
-}
-
-/** `respond` without the direct answer (exported for the test that checks both ways agree). */
-export function respondInGeneral(snap: Snapshot, msg: Buffer, tcp: boolean, clientAddress: string): ResponseInfo {
-  const parsed = parseQuery(msg);
-  if (parsed.kind !== 'query') return respond(snap, msg, tcp, clientAddress);
-  const q = parsed.query;
-  return answer(snap, q, tcp ? TCP_MAX : udpLimit(q.edns), cookieAnswer(snap, q.cookie, clientAddress), clientAddress);
 }
 
 /**
@@ -105,8 +106,9 @@ export function respondInGeneral(snap: Snapshot, msg: Buffer, tcp: boolean, clie
 function answerDirect(snap: Snapshot, msg: Buffer, q: Query, lb: LoadBalancer, limit: number, cookie: CookieAnswer | undefined, located: LocatedClient, taken: Map<LoadBalancer, Decision>): ResponseInfo | undefined {
   const records = directRecords({ snap, client: located.client, decisions: taken }, lb, q.qtype);
   if (records === undefined) return undefined;
-  // The question is never compressed (a pointer cannot point into the header), so its name
-  // in the query is exactly its wire form.
+  // The question's name is never compressed: Name.fromWire takes only pointers that go back,
+  // and not into the header, so none is possible at offset 12. Its bytes in the query are
+  // exactly its wire form.
   const questionEnd = HEADER + q.qname.wireLength() + 4;
   let size = questionEnd;
   for (let i = 0; i < records.length; i++) size += records[i].length;

@@ -61,36 +61,38 @@ export function steeredAnswer(ctx: SteeringContext, lb: LoadBalancer, owner: Nam
 }
 
 /**
- * A or AAAA at a load balancer's own name as answer records ready to copy: one per chosen IP
- * origin of the family, each owned by a pointer to the question's name (offset 12), written
- * once per (load balancer, origin). No address comes twice: a decision's origins are one
- * pool's, and the loader refuses an address twice in a pool. Undefined where
- * steeredAnswer must answer: a hostname origin (flattened or a CNAME), or no address of the
- * family (NODATA). The decision is kept in the context either way.
+ * A or AAAA at a load balancer's own name as answer records ready to copy: one per address
+ * of the family among the chosen IP origins (an address chosen twice answers once, as in
+ * `addresses`), each owned by a pointer to the question's name (offset 12), written once per
+ * (load balancer, address). Undefined where steeredAnswer must answer: a hostname origin
+ * (flattened or a CNAME), or no address of the family (NODATA). The decision is kept in the
+ * context either way.
  */
 export function directRecords(ctx: SteeringContext, lb: LoadBalancer, qtype: number): readonly Buffer[] | undefined {
   const origins = decide(ctx, lb).origins;
   const v4 = qtype === T.A;
   let out: Buffer[] | undefined;
   for (let i = 0; i < origins.length; i++) {
-    const o = origins[i];
-    const kind = o.address.kind;
-    if (kind === 'hostname') return undefined;
-    if ((kind === 'ipv4') !== v4) continue;
-    (out ??= []).push(encodedRecord(lb, o));
+    const a = origins[i].address;
+    if (a.kind === 'hostname') return undefined;
+    if ((a.kind === 'ipv4') !== v4) continue;
+    const r = encodedRecord(lb, a.ip);
+    if (out === undefined) out = [r];
+    else if (!out.includes(r)) out.push(r);
   }
   return out;
 }
 
-const encodedRecords = new WeakMap<LoadBalancer, Map<Origin, Buffer>>();
+/** Per load balancer, by address text: the same address is the same record (and buffer). */
+const encodedRecords = new WeakMap<LoadBalancer, Map<string, Buffer>>();
 
-/** An IP origin's record at the load balancer's name: pointer to offset 12, type, class IN, the load balancer's TTL, RDATA. */
-function encodedRecord(lb: LoadBalancer, o: Origin): Buffer {
-  let byOrigin = encodedRecords.get(lb);
-  if (byOrigin === undefined) encodedRecords.set(lb, (byOrigin = new Map()));
-  let r = byOrigin.get(o);
+/** An address's record at the load balancer's name: pointer to offset 12, type, class IN, the load balancer's TTL, RDATA. */
+function encodedRecord(lb: LoadBalancer, ip: string): Buffer {
+  let byAddress = encodedRecords.get(lb);
+  if (byAddress === undefined) encodedRecords.set(lb, (byAddress = new Map()));
+  let r = byAddress.get(ip);
   if (r === undefined) {
-    const rdata = ipRdata(o).wire;
+    const rdata = addressRdata(ip).wire;
     r = Buffer.allocUnsafeSlow(12 + rdata.length);
     r.writeUInt16BE(0xc000 | 12, 0);
     r.writeUInt16BE(rdata.length === 4 ? T.A : T.AAAA, 2);
@@ -98,7 +100,7 @@ function encodedRecord(lb: LoadBalancer, o: Origin): Buffer {
     r.writeUInt32BE(lb.ttl, 6);
     r.writeUInt16BE(rdata.length, 10);
     rdata.copy(r, 12);
-    byOrigin.set(o, r);
+    byAddress.set(ip, r);
   }
   return r;
 }

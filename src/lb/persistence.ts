@@ -50,13 +50,18 @@ export interface PersistenceKey {
  */
 export function persistenceKey(p: Persistence, client: ClientInfo, asn?: AsnLookup): PersistenceKey {
   const subnet = client.subnet;
-  if (p.key === 'ecs' && subnet !== undefined && subnet.sourcePrefix > 0) return { key: `${subnet.address}/${subnet.sourcePrefix}`, fromEcs: true };
+  if (keyedOnEcs(p, client)) return { key: `${subnet!.address}/${subnet!.sourcePrefix}`, fromEcs: true };
   const resolver = client.resolverAddress ?? client.hashKey;
   if (p.key === 'resolver_network' && asn !== undefined) {
     const n = asn.lookup(unmapped(resolver));
     if (n !== undefined) return { key: `AS${n}`, fromEcs: false };
   }
   return { key: maskAddress(resolver, p.mask_v4, p.mask_v6), fromEcs: false };
+}
+
+/** The key is the query's ECS subnet (key `ecs` and a subnet with a source prefix > 0). */
+function keyedOnEcs(p: Persistence, client: ClientInfo): boolean {
+  return p.key === 'ecs' && client.subnet !== undefined && client.subnet.sourcePrefix > 0;
 }
 
 /** RFC 4291 §2.5.5.2: ::ffff:a.b.c.d is an IPv4 address on a dual-stack socket. */
@@ -254,36 +259,12 @@ export class PinTable {
  */
 export function ipv4KeyNumber(p: Persistence, client: ClientInfo, asn: AsnLookup | undefined): number {
   const subnet = client.subnet;
-  if (p.key === 'ecs' && subnet !== undefined && subnet.sourcePrefix > 0) return subnet.v4 >= 0 ? subnet.v4 * 64 + subnet.sourcePrefix : -1;
+  if (keyedOnEcs(p, client)) return subnet!.v4 >= 0 ? subnet!.v4 * 64 + subnet!.sourcePrefix : -1;
   if (p.key === 'resolver_network' && asn !== undefined) return -1;
   const address = ipv4Number(client.resolverAddress ?? client.hashKey);
   if (address < 0) return -1;
   const mask = p.mask_v4 === 0 ? 0 : (0xffffffff << (32 - p.mask_v4)) >>> 0;
   return ((address & mask) >>> 0) * 64 + p.mask_v4;
-}
-
-/** Dotted-quad IPv4 text as an unsigned 32-bit number; -1 for anything else. */
-function ipv4Number(text: string): number {
-  let address = 0;
-  let value = 0;
-  let digits = 0;
-  let dots = 0;
-  for (let i = 0; i <= text.length; i++) {
-    const c = i < text.length ? text.charCodeAt(i) : 0x2e;
-    if (c >= 0x30 && c <= 0x39) {
-      if (digits > 0 && value === 0) return -1; // a leading zero
-      value = value * 10 + (c - 0x30);
-      if (++digits > 3) return -1;
-    } else if (c === 0x2e && digits > 0 && value <= 255 && dots < 4) {
-      address = address * 256 + value;
-      dots++;
-      value = 0;
-      digits = 0;
-    } else {
-      return -1;
-    }
-  }
-  return dots === 4 ? address : -1;
 }
 
 /** Load balancer numbers that leave room for 38 bits of network below them (2^15 x 2^38 = 2^53). */
@@ -294,34 +275,43 @@ const MAX_NUMERIC_LB = 2 ** 15;
  * below 2^38; -1 for anything else. Reads the text in place: no string is made.
  */
 export function ipv4NetworkNumber(key: string): number {
-  let address = 0;
-  let value = -1;
+  const slash = key.indexOf('/');
+  if (slash < 0) return -1;
+  const address = decimals(key, 0, slash, 4, 255);
+  const prefix = decimals(key, slash + 1, key.length, 1, 32);
+  return address < 0 || prefix < 0 ? -1 : address * 64 + prefix;
+}
+
+/** Dotted-quad IPv4 text as an unsigned 32-bit number; -1 for anything else. */
+function ipv4Number(text: string): number {
+  return decimals(text, 0, text.length, 4, 255);
+}
+
+/**
+ * `count` dot-separated decimal numbers in `text[from, to)`, each at most `max`, of 1-3 digits
+ * without a leading zero, read as one number base max + 1; -1 for anything else.
+ */
+function decimals(text: string, from: number, to: number, count: number, max: number): number {
+  let out = 0;
+  let value = 0;
   let digits = 0;
-  let dots = 0;
-  for (let i = 0; i < key.length; i++) {
-    const c = key.charCodeAt(i);
+  let read = 0;
+  for (let i = from; i <= to; i++) {
+    const c = i < to ? text.charCodeAt(i) : 0x2e; // a dot after the last number
     if (c >= 0x30 && c <= 0x39) {
       if (digits > 0 && value === 0) return -1; // a leading zero: not the canonical text
-      value = (digits === 0 ? 0 : value) * 10 + (c - 0x30);
+      value = value * 10 + (c - 0x30);
       if (++digits > 3) return -1;
-      continue;
-    }
-    if (digits === 0) return -1;
-    if (c === 0x2e && dots < 3) {
-      if (value > 255) return -1;
-      address = address * 256 + value;
-      dots++;
-    } else if (c === 0x2f && dots === 3) {
-      if (value > 255) return -1;
-      address = address * 256 + value;
-      dots = 4;
+    } else if (c === 0x2e && digits > 0 && value <= max && read < count) {
+      out = out * (max + 1) + value;
+      read++;
+      value = 0;
+      digits = 0;
     } else {
       return -1;
     }
-    digits = 0;
   }
-  if (dots !== 4 || digits === 0 || value > 32) return -1;
-  return address * 64 + value;
+  return read === count ? out : -1;
 }
 
 /**
@@ -335,7 +325,7 @@ export function persistentDecision(lb: LoadBalancer, p: Persistence, table: PinT
   if (!trace) {
     const network = ipv4KeyNumber(p, client, asn);
     const last = network >= 0 ? table.getIpv4(lbKey, network)?.held : undefined;
-    if (last !== undefined && last.lb === lb && last.health === health && last.fromEcs === (p.key === 'ecs' && client.subnet !== undefined && client.subnet.sourcePrefix > 0)) {
+    if (last !== undefined && last.lb === lb && last.health === health && last.fromEcs === keyedOnEcs(p, client)) {
       table.hits++;
       return last.decision;
     }

@@ -20,12 +20,17 @@ t.test('a plain query and an EDNS query', async (t) => {
   t.equal(e.kind === 'query' && e.query.edns?.dnssecOk, true);
 });
 
-t.test('unknown EDNS options are kept for later layers and do not fail the query', async (t) => {
-  const msg = dnsPacket.encode({ type: 'query', id: 1, questions: [{ name: 'a.example', type: 'A' }],
-    additionals: [{ type: 'OPT', name: '.', udpPayloadSize: 1232, options: [{ code: 65001, data: Buffer.from('hi') }] } as unknown as dnsPacket.Answer] });
-  const p = parseQuery(msg);
-  t.equal(p.kind, 'query');
-  t.same(p.kind === 'query' && p.query.edns?.options.map((o) => [o.code, o.data.toString()]), [[65001, 'hi']]);
+t.test('unknown EDNS options are skipped (RFC 6891 §6.1.2): the query is answered, ECS and COOKIE still found', async (t) => {
+  const opt = (options: { code: number; data: Buffer }[]) => dnsPacket.encode({ type: 'query', id: 1, questions: [{ name: 'a.example', type: 'A' }],
+    additionals: [{ type: 'OPT', name: '.', udpPayloadSize: 1232, options } as unknown as dnsPacket.Answer] });
+  const unknown = { code: 65001, data: Buffer.from('hi') };
+  const alone = parseQuery(opt([unknown]));
+  t.ok(alone.kind === 'query' && alone.query.edns && !alone.query.ecs && !alone.query.cookie, 'answered, with EDNS, no ECS, no cookie');
+  const ecs = { code: 8, data: Buffer.from([0, 1, 24, 0, 198, 51, 100]) };
+  const cookie = { code: 10, data: Buffer.from('12345678') };
+  const around = parseQuery(opt([unknown, ecs, unknown, cookie, unknown]));
+  t.equal(around.kind === 'query' && around.query.ecs?.address, '198.51.100.0', 'ECS between unknown options');
+  t.equal(around.kind === 'query' && around.query.cookie?.client.toString(), '12345678', 'COOKIE between unknown options');
 });
 
 const formerr: [string, (b: Buffer) => Buffer, RegExp][] = [

@@ -306,7 +306,7 @@ t.test('the table is bounded: a million keys into 100,000 entries', async (t) =>
   t.throws(() => new PinTable({ maxEntries: 0 }), RangeError);
 });
 
-t.test('a key is read as a number exactly when its text would be stored as one, and finds the same pin', async (t) => {
+t.test('a key read as a number is the number its text is stored by, and finds the same pin', async (t) => {
   let x = 777;
   const next = () => (x = (Math.imul(x, 1103515245) + 12345) >>> 0);
   const octets = (n: number) => `${n >>> 24}.${(n >>> 16) & 0xff}.${(n >>> 8) & 0xff}.${n & 0xff}`;
