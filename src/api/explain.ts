@@ -8,7 +8,7 @@ import { isIP } from 'node:net';
 import { Name, NameError } from '../dns/name.js';
 import { rrsetLines } from '../dns/present.js';
 import { resolve, type Resolution } from '../dns/resolve.js';
-import type { SteeringContext } from '../dns/steered.js';
+import { Decisions, type SteeringContext } from '../dns/steered.js';
 import { RCODE, T, typeFromText, typeToText } from '../dns/types.js';
 import type { Snapshot } from '../config/snapshot.js';
 import { describeLocation, formatDecision } from '../lb/explain.js';
@@ -64,7 +64,7 @@ export function explain(snap: Snapshot, input: ExplainInput): ExplainResult {
   const ecs = input.ecs === undefined ? undefined : subnetOf(input.ecs);
   const located = locateClient(snap, ecs, input.client ?? '0.0.0.0');
   const client = located.client;
-  const ctx: SteeringContext = { snap, client, decisions: new Map() };
+  const ctx: SteeringContext = { snap, client, decisions: new Decisions() };
   const zone = snap.zones.find(qname, qtype);
   const lb = zone ? loadBalancerAt(snap, qname, qtype) : undefined;
   let decision: Decision | undefined;

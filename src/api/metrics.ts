@@ -175,7 +175,13 @@ export class Metrics {
     tally.answerTimes[transport].add(seconds);
     if (info.truncated) tally.truncated++;
     if (info.ecs) tally.ecs++;
-    if (info.decisions) for (const [lb, d] of info.decisions) tally.decision(lb, d.pool?.name ?? 'none', d.fallback);
+    const taken = info.decisions;
+    if (taken) {
+      for (let i = 0; i < taken.size; i++) {
+        const d = taken.decisionAt(i);
+        tally.decision(taken.loadBalancerAt(i), d.pool?.name ?? 'none', d.fallback);
+      }
+    }
   };
 
   text(): Promise<string> {

@@ -5,8 +5,8 @@
  */
 import type { ClientSubnet } from './ecs.js';
 import type { Snapshot } from '../config/snapshot.js';
-import type { ClientInfo, LoadBalancer, Location } from '../lb/model.js';
-import type { Decision } from '../lb/steer.js';
+import type { ClientInfo, Location } from '../lb/model.js';
+import type { Decisions } from './steered.js';
 
 export interface LocatedClient {
   readonly client: ClientInfo;
@@ -97,9 +97,10 @@ function subnetKey(subnet: ClientSubnet): string | number {
  * the network that located the subnet, never more than the source prefix. An answer from DNS
  * persistence keyed on the resolver holds for every subnet behind that resolver: 0.
  */
-export function ecsScope(ecs: ClientSubnet, located: LocatedClient, decisions: ReadonlyMap<LoadBalancer, Decision>): number {
+export function ecsScope(ecs: ClientSubnet, located: LocatedClient, decisions: Decisions): number {
   let scope = 0;
-  for (const d of decisions.values()) {
+  for (let i = 0; i < decisions.size; i++) {
+    const d = decisions.decisionAt(i);
     if (d.persistence !== undefined && !d.persistence.fromEcs) continue;
     // Geo or proximity asked where the subnet is and the databases did not know: the answer
     // holds only for this subnet, since a neighbouring one might be located and steered.

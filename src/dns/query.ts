@@ -73,8 +73,6 @@ export function parseQuery(msg: Buffer): ParsedQuery {
   const qdcount = u16(msg, 4);
   const records = u16(msg, 6) + u16(msg, 8) + u16(msg, 10);
   const outsideAdditional = u16(msg, 6) + u16(msg, 8);
-  // Made only for an error: most queries have none.
-  const error = (rcode: number, reason: string, question?: Question, edns?: Edns, cookie?: Cookie): ParsedQuery => ({ kind: 'error', id, opcode, rd, cd, rcode, reason, question, edns, cookie });
 
   let qname: Name | undefined;
   let qtype = 0;
@@ -111,7 +109,7 @@ export function parseQuery(msg: Buffer): ParsedQuery {
     }
     if (pos !== msg.length) throw new Error(`${msg.length - pos} bytes of trailing data`);
   } catch (e) {
-    return error(RCODE.FORMERR, (e as Error).message, qdcount === 1 && qname ? { qname, qtype, qclass } : undefined);
+    return failed(msg, RCODE.FORMERR, (e as Error).message, qdcount === 1 && qname ? { qname, qtype, qclass } : undefined);
   }
   let cookie: Cookie | undefined;
   if (edns && edns.cookieAt >= 0) {
@@ -119,21 +117,27 @@ export function parseQuery(msg: Buffer): ParsedQuery {
       cookie = parseCookie(msg.subarray(edns.cookieAt, edns.cookieAt + edns.cookieLength));
     } catch (e) {
       // RFC 7873 §5.2.2: FORMERR, with OPT but no COOKIE (there is no client cookie to echo).
-      return error(RCODE.FORMERR, (e as Error).message, qdcount === 1 && qname ? { qname, qtype, qclass } : undefined, edns);
+      return failed(msg, RCODE.FORMERR, (e as Error).message, qdcount === 1 && qname ? { qname, qtype, qclass } : undefined, edns);
     }
   }
-  if (opcode !== OPCODE_QUERY) return error(RCODE.NOTIMP, `opcode ${opcode} is not implemented`, qname && { qname, qtype, qclass }, edns, cookie);
-  if (qdcount !== 1 || !qname) return error(RCODE.FORMERR, `QDCOUNT is ${qdcount}, not 1`, undefined, edns, cookie);
+  if (opcode !== OPCODE_QUERY) return failed(msg, RCODE.NOTIMP, `opcode ${opcode} is not implemented`, qname && { qname, qtype, qclass }, edns, cookie);
+  if (qdcount !== 1 || !qname) return failed(msg, RCODE.FORMERR, `QDCOUNT is ${qdcount}, not 1`, undefined, edns, cookie);
   let ecs: ClientSubnet | undefined;
   if (edns && edns.ecsAt >= 0) {
     try {
       ecs = parseEcs(msg.subarray(edns.ecsAt, edns.ecsAt + edns.ecsLength));
       if (edns.ecsCount > 1) throw new EcsError('more than one ECS option');
     } catch (e) {
-      return error(RCODE.FORMERR, (e as Error).message, { qname, qtype, qclass }, edns, cookie);
+      return failed(msg, RCODE.FORMERR, (e as Error).message, { qname, qtype, qclass }, edns, cookie);
     }
   }
   return { kind: 'query', query: { id, opcode, rd, cd, qname, qtype, qclass, edns, ecs, cookie } };
+}
+
+/** The error answer to a query whose header (12 octets at least) was read. */
+function failed(msg: Buffer, rcode: number, reason: string, question?: Question, edns?: Edns, cookie?: Cookie): ParsedQuery {
+  const flags = u16(msg, 2);
+  return { kind: 'error', id: u16(msg, 0), opcode: (flags >> 11) & 0xf, rd: (flags & 0x0100) !== 0, cd: (flags & 0x0010) !== 0, rcode, reason, question, edns, cookie };
 }
 
 /** A 16-bit big-endian field the caller has checked is inside the message. */

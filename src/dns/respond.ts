@@ -5,7 +5,7 @@
  */
 import { parseQuery, type Edns, type Query, type Question } from './query.js';
 import { directLoadBalancers, resolve, type Resolution } from './resolve.js';
-import { directRecords } from './steered.js';
+import { Decisions, directRecords } from './steered.js';
 import { CLASS_ANY, CLASS_IN, RCODE, T } from './types.js';
 import { MessageWriter, optSize, writeOpt } from './writer.js';
 import { copyBytes } from './bytes.js';
@@ -13,7 +13,6 @@ import type { Cookie, CookieAnswer } from './cookies.js';
 import { ecsScope, locateClient, type LocatedClient } from './client.js';
 import type { LoadBalancer } from '../lb/model.js';
 import type { Name } from './name.js';
-import type { Decision } from '../lb/steer.js';
 import type { Snapshot } from '../config/snapshot.js';
 
 /** RFC 1035 §4.2.1: the UDP limit without EDNS. */
@@ -51,7 +50,7 @@ export interface ResponseInfo {
    */
   readonly cookieValid?: boolean;
   /** The steering decisions the answer was built from, per load balancer (for metrics). */
-  readonly decisions?: ReadonlyMap<LoadBalancer, Decision>;
+  readonly decisions?: Decisions;
   /**
    * The wildcard that synthesized the answer: rate limiting accounts the answer to it (as BIND
    * does), so a flood of random names under one wildcard is one account, not one per name.
@@ -88,7 +87,7 @@ function respondTo(snap: Snapshot, msg: Buffer, tcp: boolean, clientAddress: str
     const lb = directLoadBalancers(snap).get(q.qname.key);
     if (lb !== undefined) {
       const located = locateClient(snap, q.ecs, clientAddress);
-      const taken = new Map<LoadBalancer, Decision>();
+      const taken = new Decisions();
       // Anything the direct answer does not cover goes the general way, with the decision kept.
       return answerDirect(snap, msg, q, lb, limit, cookie, located, taken) ?? answer(snap, q, limit, cookie, clientAddress, located, taken);
     }
@@ -103,7 +102,7 @@ function respondTo(snap: Snapshot, msg: Buffer, tcp: boolean, clientAddress: str
  * bytes are those the general path writes. Undefined when the general path must answer: a
  * hostname origin, no address of the family (NODATA), or a message over the size limit.
  */
-function answerDirect(snap: Snapshot, msg: Buffer, q: Query, lb: LoadBalancer, limit: number, cookie: CookieAnswer | undefined, located: LocatedClient, taken: Map<LoadBalancer, Decision>): ResponseInfo | undefined {
+function answerDirect(snap: Snapshot, msg: Buffer, q: Query, lb: LoadBalancer, limit: number, cookie: CookieAnswer | undefined, located: LocatedClient, taken: Decisions): ResponseInfo | undefined {
   const records = directRecords({ snap, client: located.client, decisions: taken }, lb, q.qtype);
   if (records === undefined) return undefined;
   // The question's name is never compressed: Name.fromWire takes only pointers that go back,
@@ -135,7 +134,7 @@ function answerDirect(snap: Snapshot, msg: Buffer, q: Query, lb: LoadBalancer, l
 }
 
 /** Every other answer: resolve (RFC 1034 §4.3.2) and write the sections with compression and truncation. */
-function answer(snap: Snapshot, q: Query, limit: number, cookie: CookieAnswer | undefined, clientAddress: string, located?: LocatedClient, taken?: Map<LoadBalancer, Decision>): ResponseInfo {
+function answer(snap: Snapshot, q: Query, limit: number, cookie: CookieAnswer | undefined, clientAddress: string, located?: LocatedClient, taken?: Decisions): ResponseInfo {
   const w = new MessageWriter(limit);
   const baseFlags = QR | (q.rd ? RD : 0) | (q.cd ? CD : 0);
   w.header(q.id, baseFlags);
@@ -146,7 +145,7 @@ function answer(snap: Snapshot, q: Query, limit: number, cookie: CookieAnswer | 
 
   let rcode: number;
   let truncated = false;
-  let decisions: ReadonlyMap<LoadBalancer, Decision> | undefined;
+  let decisions: Decisions | undefined;
   let wildcard: Name | undefined;
   if (q.edns && q.edns.version > 0) {
     rcode = RCODE.BADVERS; // RFC 6891 §6.1.3
@@ -158,7 +157,7 @@ function answer(snap: Snapshot, q: Query, limit: number, cookie: CookieAnswer | 
     rcode = RCODE.NOTIMP;
   } else {
     located ??= locateClient(snap, q.ecs, clientAddress);
-    taken ??= new Map<LoadBalancer, Decision>();
+    taken ??= new Decisions();
     const res = resolve({ snap, client: located.client, decisions: taken }, q.qname, q.qtype);
     if (q.ecs) scope = ecsScope(q.ecs, located, taken);
     decisions = taken;

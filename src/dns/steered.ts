@@ -22,7 +22,49 @@ export type SteeredAnswer =
 export interface SteeringContext {
   readonly snap: Snapshot;
   readonly client: ClientInfo;
-  readonly decisions: Map<LoadBalancer, Decision>;
+  readonly decisions: Decisions;
+}
+
+/**
+ * The decisions one query took, per load balancer, in the order taken. Nearly every query
+ * takes one: it is kept in fields, and only a second makes an array (a Map would cost about
+ * 200 bytes per query). Read by index, so reading allocates nothing either.
+ */
+export class Decisions {
+  private firstLb: LoadBalancer | undefined;
+  private firstDecision: Decision | undefined;
+  private rest: { readonly lb: LoadBalancer; decision: Decision }[] | undefined;
+
+  get size(): number {
+    return this.firstLb === undefined ? 0 : 1 + (this.rest?.length ?? 0);
+  }
+
+  get(lb: LoadBalancer): Decision | undefined {
+    if (this.firstLb === lb) return this.firstDecision;
+    if (this.rest) for (const e of this.rest) if (e.lb === lb) return e.decision;
+    return undefined;
+  }
+
+  set(lb: LoadBalancer, decision: Decision): void {
+    if (this.firstLb === undefined || this.firstLb === lb) {
+      this.firstLb = lb;
+      this.firstDecision = decision;
+      return;
+    }
+    const kept = this.rest?.find((e) => e.lb === lb);
+    if (kept) kept.decision = decision;
+    else (this.rest ??= []).push({ lb, decision });
+  }
+
+  /** The i-th load balancer decided for, 0 <= i < size. */
+  loadBalancerAt(i: number): LoadBalancer {
+    return i === 0 ? this.firstLb! : this.rest![i - 1].lb;
+  }
+
+  /** The i-th decision, 0 <= i < size. */
+  decisionAt(i: number): Decision {
+    return i === 0 ? this.firstDecision! : this.rest![i - 1].decision;
+  }
 }
 
 export function decide(ctx: SteeringContext, lb: LoadBalancer): Decision {

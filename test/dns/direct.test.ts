@@ -12,8 +12,8 @@ import type { Snapshot } from '../../src/config/snapshot.js';
 import { Name } from '../../src/dns/name.js';
 import { directLoadBalancers, resolve, resolveInZones, type Resolution } from '../../src/dns/resolve.js';
 import { T } from '../../src/dns/types.js';
-import type { Decision } from '../../src/lb/steer.js';
-import type { HealthView, LoadBalancer } from '../../src/lb/model.js';
+import type { HealthView } from '../../src/lb/model.js';
+import { Decisions } from '../../src/dns/steered.js';
 import { mulberry32 } from '../../src/lb/random.js';
 import { client, health } from '../helpers/lb.js';
 
@@ -90,8 +90,8 @@ t.test('the direct path and the zone walk give the same resolutions', async (t) 
     const view = views[Math.floor(rand() * views.length)];
     const who = client({ hashKey: `192.0.2.${i % 250}` });
     const seed = Math.floor(rand() * 2 ** 31);
-    const a = resolve({ snap: snapshotWith(view, seed), client: who, decisions: new Map<LoadBalancer, Decision>() }, qname, qtype);
-    const b = resolveInZones({ snap: snapshotWith(view, seed), client: who, decisions: new Map<LoadBalancer, Decision>() }, qname, qtype);
+    const a = resolve({ snap: snapshotWith(view, seed), client: who, decisions: new Decisions() }, qname, qtype);
+    const b = resolveInZones({ snap: snapshotWith(view, seed), client: who, decisions: new Decisions() }, qname, qtype);
     if (JSON.stringify(plain(a)) !== JSON.stringify(plain(b))) {
       mismatches++;
       if (mismatches <= 3) t.same(plain(a), plain(b), `${qname} ${qtype}`);
