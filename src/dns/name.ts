@@ -14,6 +14,11 @@ export const MAX_NAME_WIRE = 255;
 
 export class NameError extends Error {}
 
+/** Where a name read from a message ends: the offset just after it in its original position. */
+export interface WireEnd {
+  next: number;
+}
+
 export class Name {
   /** Lower-case presentation form, fully qualified: "www.example.com.", root ".". */
   readonly key: string;
@@ -124,6 +129,13 @@ export class Name {
    * path: one pass, the name copied out once and its key made from the copy.
    */
   static fromWire(msg: Buffer, offset: number): { name: Name; next: number } {
+    const end: WireEnd = { next: 0 };
+    const name = Name.read(msg, offset, end);
+    return { name, next: end.next };
+  }
+
+  /** fromWire with the offset after the name put in `end` (the query path reuses one). */
+  static read(msg: Buffer, offset: number, end: WireEnd): Name {
     let pos = offset;
     let next = -1;
     let wireLen = 0;
@@ -170,8 +182,8 @@ export class Name {
     copyBytes(wire, 0, wireLen, copy, 0);
     // The key: the lower-cased labels each followed by a dot, unless an octet needs an escape.
     const key = count === 0 ? '.' : plain ? KEY_SCRATCH.toString('latin1', 0, wireLen - 1) : undefined;
-    const name = key !== undefined ? new Name(copy, key, count) : Name.fromLabels(new Name(copy, '', count).labels as Buffer[]);
-    return { name, next };
+    end.next = next;
+    return key !== undefined ? new Name(copy, key, count) : Name.fromLabels(new Name(copy, '', count).labels as Buffer[]);
   }
 
   /**

@@ -3,7 +3,7 @@
  * question, the other sections skipped structurally, one OPT at most. The result says whether
  * to answer, to answer with an error rcode, or to drop the message silently.
  */
-import { Name } from './name.js';
+import { Name, type WireEnd } from './name.js';
 import { ECS_OPTION, EcsError, parseEcs, type ClientSubnet } from './ecs.js';
 import { COOKIE_OPTION, parseCookie, type Cookie } from './cookies.js';
 import { OPCODE_QUERY, RCODE, T } from './types.js';
@@ -62,6 +62,9 @@ export type ParsedQuery =
 
 const HEADER = 12;
 
+/** Where the last name read ended: one for every message, as parsing is synchronous. */
+const END: WireEnd = { next: 0 };
+
 export function parseQuery(msg: Buffer): ParsedQuery {
   if (msg.length < HEADER) return { kind: 'drop', reason: 'shorter than a DNS header' };
   const id = u16(msg, 0);
@@ -81,11 +84,11 @@ export function parseQuery(msg: Buffer): ParsedQuery {
   let pos = HEADER;
   try {
     for (let i = 0; i < qdcount; i++) {
-      const name = Name.fromWire(msg, pos);
-      const next = name.next;
+      const name = Name.read(msg, pos, END);
+      const next = END.next;
       if (next + 4 > msg.length) throw new Error('question runs past the end of the message');
       if (i === 0) {
-        qname = name.name;
+        qname = name;
         qtype = u16(msg, next);
         qclass = u16(msg, next + 2);
       }
@@ -93,8 +96,9 @@ export function parseQuery(msg: Buffer): ParsedQuery {
     }
     for (let i = 0; i < records; i++) {
       // OPT's owner is the root, a single zero octet; other owners are only checked, not kept.
-      const ownerIsRoot = msg[pos] === 0;
-      const at = ownerIsRoot && pos < msg.length ? pos + 1 : Name.fromWire(msg, pos).next;
+      const ownerIsRoot = msg[pos] === 0; // false past the end: Name.read then throws
+      if (!ownerIsRoot) Name.read(msg, pos, END);
+      const at = ownerIsRoot ? pos + 1 : END.next;
       if (at + 10 > msg.length) throw new Error('record header runs past the end of the message');
       const rdataStart = at + 10;
       const end = rdataStart + u16(msg, at + 8);
@@ -125,7 +129,7 @@ export function parseQuery(msg: Buffer): ParsedQuery {
   let ecs: ClientSubnet | undefined;
   if (edns && edns.ecsAt >= 0) {
     try {
-      ecs = parseEcs(msg.subarray(edns.ecsAt, edns.ecsAt + edns.ecsLength));
+      ecs = parseEcs(msg, edns.ecsAt, edns.ecsAt + edns.ecsLength);
       if (edns.ecsCount > 1) throw new EcsError('more than one ECS option');
     } catch (e) {
       return failed(msg, RCODE.FORMERR, (e as Error).message, { qname, qtype, qclass }, edns, cookie);

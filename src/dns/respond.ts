@@ -111,7 +111,7 @@ function answerDirect(snap: Snapshot, msg: Buffer, q: Query, lb: LoadBalancer, l
   const questionEnd = HEADER + q.qname.wireLength() + 4;
   let size = questionEnd;
   for (let i = 0; i < records.length; i++) size += records[i].length;
-  const ecs = q.ecs?.data;
+  const ecs = q.ecs;
   if (q.edns) size += optSize(ecs, cookie?.option);
   if (size > limit) return undefined;
   const out = Buffer.allocUnsafe(size);
@@ -129,7 +129,7 @@ function answerDirect(snap: Snapshot, msg: Buffer, q: Query, lb: LoadBalancer, l
     copyBytes(r, 0, r.length, out, p);
     p += r.length;
   }
-  if (q.edns) writeOpt(out, p, EDNS_UDP_SIZE, RCODE.NOERROR, q.edns.dnssecOk, ecs, q.ecs ? ecsScope(q.ecs, located, taken) : 0, cookie?.option);
+  if (q.edns) writeOpt(out, p, EDNS_UDP_SIZE, RCODE.NOERROR, q.edns.dnssecOk, ecs, ecs ? ecsScope(ecs, located, taken) : 0, cookie?.option);
   return { response: out, rcode: RCODE.NOERROR, truncated: false, question: q, ecs: q.ecs !== undefined, decisions: taken, cookie: cookie !== undefined, cookieValid: cookie?.valid === true };
 }
 
@@ -140,7 +140,7 @@ function answer(snap: Snapshot, q: Query, limit: number, cookie: CookieAnswer | 
   w.header(q.id, baseFlags);
   w.question(q.qname, q.qtype, q.qclass); // at most 259 bytes: always fits in 512
   const questionEnd = w.pos;
-  if (q.edns) w.reserveTail(optSize(q.ecs?.data, cookie?.option));
+  if (q.edns) w.reserveTail(optSize(q.ecs, cookie?.option));
   let scope = 0;
 
   let rcode: number;
@@ -171,7 +171,7 @@ function answer(snap: Snapshot, q: Query, limit: number, cookie: CookieAnswer | 
     }
   }
   w.setFlags(w.flags() | (rcode & 0xf));
-  if (q.edns) w.opt(EDNS_UDP_SIZE, rcode, q.edns.dnssecOk, q.ecs?.data, scope, cookie?.option);
+  if (q.edns) w.opt(EDNS_UDP_SIZE, rcode, q.edns.dnssecOk, q.ecs, scope, cookie?.option);
   return { response: w.finish(), rcode, truncated: truncated || (w.flags() & TC) !== 0, question: q, ecs: q.ecs !== undefined, decisions, cookie: cookie !== undefined, cookieValid: cookie?.valid === true, wildcard };
 }
 

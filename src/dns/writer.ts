@@ -5,7 +5,7 @@
  */
 import type { Name } from './name.js';
 import { COMPRESSIBLE, CLASS_IN, T } from './types.js';
-import { ECS_OPTION } from './ecs.js';
+import { ECS_OPTION, type ClientSubnet } from './ecs.js';
 import { copyBytes } from './bytes.js';
 import type { RRset } from '../zone/zone.js';
 
@@ -13,18 +13,18 @@ const HEADER = 12;
 const T_OPT = T.OPT;
 /** An OPT record without options: root owner, type, class, TTL, RDLENGTH. */
 const OPT_RR_SIZE = 11;
-/** Octets of an OPT record carrying `ecs` (the query's option data) and `cookie` (an encoded option). */
-export function optSize(ecs: Buffer | undefined, cookie: Buffer | undefined): number {
+/** Octets of an OPT record echoing `ecs` (the query's option) and carrying `cookie` (an encoded option). */
+export function optSize(ecs: ClientSubnet | undefined, cookie: Buffer | undefined): number {
   return OPT_RR_SIZE + (ecs ? 4 + ecs.length : 0) + (cookie ? cookie.length : 0);
 }
 
 /**
  * Writes the OPT record (RFC 6891 §6.1.2) at `p` in `b`, which has room for it (optSize):
  * root owner, CLASS = `udpSize`, TTL = extended rcode | version 0 | DO. Its RDATA: the ECS
- * option when `ecs` (the query's option data) is given, with our SCOPE PREFIX-LENGTH
+ * option echoed when `ecs` (the query's option) is given, with our SCOPE PREFIX-LENGTH
  * (RFC 7871 §7.2.1), then `cookie`, an option already encoded. Returns the offset after it.
  */
-export function writeOpt(b: Buffer, p: number, udpSize: number, rcode: number, dnssecOk: boolean, ecs: Buffer | undefined, scope: number, cookie: Buffer | undefined): number {
+export function writeOpt(b: Buffer, p: number, udpSize: number, rcode: number, dnssecOk: boolean, ecs: ClientSubnet | undefined, scope: number, cookie: Buffer | undefined): number {
   const ecsLen = ecs ? 4 + ecs.length : 0;
   b[p] = 0;
   b.writeUInt16BE(T_OPT, p + 1);
@@ -37,7 +37,7 @@ export function writeOpt(b: Buffer, p: number, udpSize: number, rcode: number, d
   if (ecs) {
     b.writeUInt16BE(ECS_OPTION, p);
     b.writeUInt16BE(ecs.length, p + 2);
-    copyBytes(ecs, 0, ecs.length, b, p + 4);
+    ecs.copyTo(b, p + 4);
     b[p + 4 + 3] = scope;
     p += ecsLen;
   }
@@ -184,7 +184,7 @@ export class MessageWriter {
   }
 
   /** Appends the OPT record (writeOpt) to the additional section, using the reserve. Returns false if it does not fit. */
-  opt(udpSize: number, rcode: number, dnssecOk: boolean, ecs: Buffer | undefined, scope: number, cookie: Buffer | undefined): boolean {
+  opt(udpSize: number, rcode: number, dnssecOk: boolean, ecs: ClientSubnet | undefined, scope: number, cookie: Buffer | undefined): boolean {
     if (this.pos + optSize(ecs, cookie) > this.limit) return false;
     this.pos = writeOpt(this.buf, this.pos, udpSize, rcode, dnssecOk, ecs, scope, cookie);
     this.counts[3]++;

@@ -33,7 +33,7 @@ t.test('malformed options', async (t) => {
 t.test('the response option echoes family, source and address with our scope', async (t) => {
   const ecs = parseEcs(Buffer.from([0, 1, 24, 0, 198, 51, 100]));
   const w = new MessageWriter(512);
-  t.ok(w.opt(1232, 0, false, ecs.data, 16, undefined));
+  t.ok(w.opt(1232, 0, false, ecs, 16, undefined));
   const opt = w.finish().subarray(12);
   // OPT header (root, type 41, size 1232, rcode/version/flags 0, rdlength 11), then the option.
   t.same([...opt.subarray(0, 11)], [0, 0, 41, 0x04, 0xd0, 0, 0, 0, 0, 0, 11]);
