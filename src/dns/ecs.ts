@@ -28,10 +28,10 @@ export interface ClientSubnet {
 export class EcsError extends Error {}
 
 /**
- * Validates the option data, `msg[start, end)`. RFC 7871 §7.2.1: a wrongly formatted option (unknown family, a
- * source prefix longer than the address, too few or too many address octets, address bits set
- * beyond the source prefix) is rejected with FORMERR. A non-zero SCOPE in a query (§6: "MUST
- * be set to 0") is ignored, as most servers do.
+ * Validates the option data, `msg[start, end)`. RFC 7871 §7.2.1: a wrongly formatted option
+ * (unknown family, a source prefix longer than the address, too few or too many address
+ * octets, address bits set beyond the source prefix) is rejected with FORMERR. A non-zero
+ * SCOPE in a query (§6: "MUST be set to 0") is ignored, as most servers do.
  */
 export function parseEcs(msg: Buffer, start = 0, end = msg.length): ClientSubnet {
   const length = end - start;

@@ -74,8 +74,8 @@ export function parseQuery(msg: Buffer): ParsedQuery {
   const rd = (flags & 0x0100) !== 0;
   const cd = (flags & 0x0010) !== 0;
   const qdcount = u16(msg, 4);
-  const records = u16(msg, 6) + u16(msg, 8) + u16(msg, 10);
-  const outsideAdditional = u16(msg, 6) + u16(msg, 8);
+  const outsideAdditional = u16(msg, 6) + u16(msg, 8); // answer and authority records
+  const records = outsideAdditional + u16(msg, 10);
 
   let qname: Name | undefined;
   let qtype = 0;

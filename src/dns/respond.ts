@@ -105,7 +105,7 @@ function respondTo(snap: Snapshot, msg: Buffer, tcp: boolean, clientAddress: str
 function answerDirect(snap: Snapshot, msg: Buffer, q: Query, lb: LoadBalancer, limit: number, cookie: CookieAnswer | undefined, located: LocatedClient, taken: Decisions): ResponseInfo | undefined {
   const records = directRecords({ snap, client: located.client, decisions: taken }, lb, q.qtype);
   if (records === undefined) return undefined;
-  // The question's name is never compressed: Name.fromWire takes only pointers that go back,
+  // The question's name is never compressed: Name.read takes only pointers that go back,
   // and not into the header, so none is possible at offset 12. Its bytes in the query are
   // exactly its wire form.
   const questionEnd = HEADER + q.qname.wireLength() + 4;
