@@ -13,6 +13,7 @@ const HEADER = 12;
 const T_OPT = T.OPT;
 /** An OPT record without options: root owner, type, class, TTL, RDLENGTH. */
 const OPT_RR_SIZE = 11;
+
 /** Octets of an OPT record echoing `ecs` (the query's option) and carrying `cookie` (an encoded option). */
 export function optSize(ecs: ClientSubnet | undefined, cookie: Buffer | undefined): number {
   return OPT_RR_SIZE + (ecs ? 4 + ecs.length : 0) + (cookie ? cookie.length : 0);

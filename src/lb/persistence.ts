@@ -212,7 +212,7 @@ export class PinTable {
   /** get() for a key given as its ipv4NetworkNumber: the same pin, found without the key's text. */
   getIpv4(lb: string, network: number): Pin | undefined {
     const n = this.lbNumber(lb);
-    return n < MAX_NUMERIC_LB ? this.live(n * 2 ** 38 + network) : undefined;
+    return this.live(n < MAX_NUMERIC_LB ? n * 2 ** 38 + network : this.slot(lb, networkText(network)));
   }
 
   set(lb: string, key: string, pin: Pin): void {
@@ -282,6 +282,12 @@ export function ipv4NetworkNumber(key: string): number {
   return address < 0 || prefix < 0 ? -1 : address * 64 + prefix;
 }
 
+/** The key text of an ipv4NetworkNumber. */
+function networkText(network: number): string {
+  const address = Math.floor(network / 64);
+  return `${address >>> 24}.${(address >>> 16) & 0xff}.${(address >>> 8) & 0xff}.${address & 0xff}/${network % 64}`;
+}
+
 /** Dotted-quad IPv4 text as an unsigned 32-bit number; -1 for anything else. */
 function ipv4Number(text: string): number {
   return decimals(text, 0, text.length, 4, 255);
@@ -320,24 +326,19 @@ function decimals(text: string, from: number, to: number, count: number, max: nu
  */
 export function persistentDecision(lb: LoadBalancer, p: Persistence, table: PinTable, health: HealthView, client: ClientInfo, asn?: AsnLookup, trace = false): Decision {
   const lbKey = lb.name.key;
-  // The common case, a pin that answered last under the same load balancer and health, is
-  // found by number when the key is an IPv4 network: no key text is made.
-  if (!trace) {
-    const network = ipv4KeyNumber(p, client, asn);
-    const last = network >= 0 ? table.getIpv4(lbKey, network)?.held : undefined;
-    if (last !== undefined && last.lb === lb && last.health === health && last.fromEcs === keyedOnEcs(p, client)) {
-      table.hits++;
-      return last.decision;
-    }
+  const fromEcs = keyedOnEcs(p, client);
+  // An IPv4 network's pin is found by its number: the key's text is made only when needed.
+  const network = ipv4KeyNumber(p, client, asn);
+  let key = network >= 0 ? undefined : persistenceKey(p, client, asn).key;
+  const pin = key === undefined ? table.getIpv4(lbKey, network) : table.get(lbKey, key);
+  // The common case: the answer the pin gave last, under the same load balancer and health.
+  const last = pin?.held;
+  if (last !== undefined && last.lb === lb && last.health === health && last.fromEcs === fromEcs && !trace) {
+    table.hits++;
+    return last.decision;
   }
-  const { key, fromEcs } = persistenceKey(p, client, asn);
-  const pin = table.get(lbKey, key);
+  key ??= persistenceKey(p, client, asn).key;
   if (pin !== undefined) {
-    const last = pin.held;
-    if (last !== undefined && last.lb === lb && last.health === health && last.fromEcs === fromEcs && !trace) {
-      table.hits++;
-      return last.decision;
-    }
     const held = pinnedChoice(lb, pin, health);
     if (held !== undefined) {
       table.hits++;

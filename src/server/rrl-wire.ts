@@ -119,7 +119,6 @@ export function badCookieForm(msg: Buffer): Buffer | undefined {
   return out;
 }
 
-
 /** Where the name read last ended (in the message, not where its pointers led). */
 let nameEnd = 0;
 

@@ -15,9 +15,14 @@ import { client, health, lb, origin, pool, poolsDown } from '../helpers/lb.js';
 const P: Persistence = { ttl: 3600, key: 'ecs', mask_v4: 24, mask_v6: 56 };
 const withKey = (key: Persistence['key'], over: Partial<Persistence> = {}): Persistence => ({ ...P, key, ...over });
 
-/** Dotted-quad text as an unsigned 32-bit number; -1 for IPv6. */
+/**
+ * Dotted-quad text as an unsigned 32-bit number, as an ECS option carries it; -1 for IPv6 and
+ * for text no option could carry (some tests use keys such as 10.1.300.0 as plain labels).
+ */
 function v4Number(address: string): number {
-  return address.includes(':') ? -1 : address.split('.').reduce((n, o) => n * 256 + Number(o), 0);
+  const octets = address.split('.').map(Number);
+  if (address.includes(':') || octets.length !== 4 || octets.some((o) => !(o >= 0 && o <= 255))) return -1;
+  return octets.reduce((n, o) => n * 256 + o, 0);
 }
 
 /** A client seen from resolver `resolver`, with an ECS subnet when given. */
@@ -332,6 +337,10 @@ t.test('a key read as a number is the number its text is stored by, and finds th
   table.set('a.example.com.', '198.51.100.0/24', { pool: 'a', origins: ['e1'], poolList: 'default_pools', expires: 1 });
   t.equal(table.getIpv4('a.example.com.', ipv4NetworkNumber('198.51.100.0/24'))?.pool, 'a', 'the pin set by text, found by number');
   t.equal(table.getIpv4('b.example.com.', ipv4NetworkNumber('198.51.100.0/24')), undefined, 'under its own load balancer only');
+  // Past 2^15 load balancer names, pins are keyed by text; the number still finds them.
+  for (let i = 0; i < 2 ** 15; i++) table.get(`lb${i}.example.com.`, '192.0.2.0/24');
+  table.set('late.example.com.', '198.51.100.0/24', { pool: 'late', origins: ['e1'], poolList: 'default_pools', expires: 1 });
+  t.equal(table.getIpv4('late.example.com.', ipv4NetworkNumber('198.51.100.0/24'))?.pool, 'late', 'a load balancer keyed by text: found by number too');
 });
 
 t.test('IPv4 network keys are stored by number: one number per network, other keys as text', async (t) => {
