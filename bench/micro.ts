@@ -12,14 +12,14 @@ import { binaryQueries, writeZones } from './workload.js';
 import { scenarios } from './scenarios.js';
 
 type Modules = {
-  load: typeof import('../src/config/load.js');
-  respond: typeof import('../src/dns/respond.js');
+  load: typeof import('../src/snapshot/load.js');
+  respond: typeof import('../src/answer/respond.js');
   locator: typeof import('../src/geo/locator.js');
   persistence: typeof import('../src/lb/persistence.js');
   model: typeof import('../src/lb/model.js');
   metrics: typeof import('../src/api/metrics.js');
   handler: typeof import('../src/server/handler.js');
-  cache: typeof import('../src/dns/answer-cache.js');
+  cache: typeof import('../src/answer/answer-cache.js');
 };
 
 const { values } = parseArgs({ options: { seconds: { type: 'string', default: '1' }, scenarios: { type: 'string' } } });
@@ -29,14 +29,14 @@ async function modules(): Promise<Modules> {
   const dist = new URL('../../../dist/', import.meta.url);
   const m = async <T>(path: string): Promise<T> => (await import(new URL(path, dist).href)) as T;
   return {
-    load: await m('config/load.js'),
-    respond: await m('dns/respond.js'),
+    load: await m('snapshot/load.js'),
+    respond: await m('answer/respond.js'),
     locator: await m('geo/locator.js'),
     persistence: await m('lb/persistence.js'),
     model: await m('lb/model.js'),
     metrics: await m('api/metrics.js'),
     handler: await m('server/handler.js'),
-    cache: await m('dns/answer-cache.js'),
+    cache: await m('answer/answer-cache.js'),
   };
 }
 

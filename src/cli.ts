@@ -11,19 +11,22 @@ import { parseArgs } from 'node:util';
 import { explain, ExplainError } from './api/explain.js';
 import { startApp } from './app.js';
 import { startApi, type RunningApi } from './api/http.js';
-import { loadConfig } from './config/load.js';
-import { parsePop } from './config/pop.js';
-import { NO_HOSTNAMES, type Snapshot } from './config/snapshot.js';
+import { loadConfig } from './snapshot/load.js';
+import { parsePop } from './geo/pop.js';
+import { type Snapshot } from './snapshot/snapshot.js';
+import { NO_HOSTNAMES } from './lb/hostnames.js';
 import { ALL_HEALTHY } from './lb/model.js';
 import { createLogger, LOG_LEVELS, type LogFormat } from './log.js';
-import { parseListen, UsageError } from './server/listen.js';
-import { formatProblem } from './zone/record.js';
+import { parseListen } from './server/listen.js';
+import { UsageError } from './config/usage.js';
+import { formatProblem } from './config/problem.js';
 import { icmpUnavailable } from './health/icmp-check.js';
 import { openGeoLocator } from './geo/locator.js';
 import { PinTable } from './lb/persistence.js';
 import { runWorker, WorkerPool } from './workers/cluster.js';
-import { parseNetwork, type RrlOptions } from './server/rrl.js';
-import { formatCookieSecrets, parseCookieSecrets, randomCookieSecrets } from './dns/cookies.js';
+import type { RrlOptions } from './server/rrl.js';
+import { parseNetwork } from './wire/ip.js';
+import { formatCookieSecrets, parseCookieSecrets, randomCookieSecrets } from './wire/server-cookies.js';
 
 const USAGE = `usage:
   steerdns serve [--zones DIR] [--listen HOST:PORT]... [--log-level LEVEL] [--log-format json|pretty]

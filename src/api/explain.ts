@@ -5,17 +5,17 @@
  * same code as the query path; the traced decision is the one the answer is built from.
  */
 import { isIP } from 'node:net';
-import { Name, NameError } from '../dns/name.js';
-import { rrsetLines } from '../dns/present.js';
-import { resolve, type Resolution } from '../dns/resolve.js';
-import { Decisions, type SteeringContext } from '../dns/steered.js';
-import { RCODE, T, typeFromText, typeToText } from '../dns/types.js';
-import type { Snapshot } from '../config/snapshot.js';
+import { Name, NameError } from '../wire/name.js';
+import { rrsetLines } from '../wire/present.js';
+import { resolve, type Resolution } from '../answer/resolve.js';
+import { Decisions, type SteeringContext } from '../answer/steered.js';
+import { RCODE, T, typeFromText, typeToText } from '../wire/types.js';
+import type { Snapshot } from '../snapshot/snapshot.js';
 import { describeLocation, formatDecision } from '../lb/explain.js';
 import type { LoadBalancer } from '../lb/model.js';
-import { ecsScope, locateClient } from '../dns/client.js';
-import { EcsError, parseEcs, type ClientSubnet } from '../dns/ecs.js';
-import { addressRdata } from '../zone/rdata.js';
+import { ecsScope, locateClient } from '../answer/client.js';
+import { EcsError, parseEcs, type ClientSubnet } from '../wire/ecs.js';
+import { addressRdata } from '../wire/rdata.js';
 import { persistentDecision } from '../lb/persistence.js';
 import { steer, type Decision } from '../lb/steer.js';
 

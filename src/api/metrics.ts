@@ -8,9 +8,9 @@ import type { HealthMonitor } from '../health/monitor.js';
 import type { PinTable } from '../lb/persistence.js';
 import type { Monitor } from '../lb/model.js';
 import type { RoundResult } from '../health/state.js';
-import type { ResponseInfo } from '../dns/respond.js';
+import type { ResponseInfo } from '../answer/respond.js';
 import type { GeoLocator } from '../geo/locator.js';
-import type { AnswerCache } from '../dns/answer-cache.js';
+import type { AnswerCache } from '../answer/answer-cache.js';
 import { ANSWER_BUCKETS, COMMON_RCODES, mergeTallies, QueryTally, queryCounts, TRANSPORTS, type TallyData, type Transport } from './query-tally.js';
 
 /** What the query path has done, as /metrics reports it. */

@@ -4,7 +4,7 @@
  * the tallies here and the registry reads them when /metrics is scraped.
  */
 import type { LoadBalancer } from '../lb/model.js';
-import { typeToText } from '../dns/types.js';
+import { typeToText } from '../wire/types.js';
 
 /** Query types with their own label; everything else is "other", to bound cardinality. */
 const QTYPES = new Set(['A', 'AAAA', 'CNAME', 'MX', 'NS', 'SOA', 'SRV', 'TXT', 'PTR', 'CAA', 'DS', 'ANY', 'HTTPS', 'SVCB']);

@@ -4,8 +4,12 @@
  * and flat layouts that name the field `asn` (a number, or text such as "13335" or "AS13335").
  */
 import maxmind, { type Reader, type Response } from 'maxmind';
-import type { AsnLookup } from '../lb/persistence.js';
-import type { Problem } from '../zone/record.js';
+import type { Problem } from '../config/problem.js';
+
+/** The resolver's autonomous system from an ASN database (src/geo/asn.ts). */
+export interface AsnLookup {
+  lookup(ip: string): number | undefined;
+}
 
 const AS_TEXT = /^(?:AS)?(\d{1,10})$/i;
 

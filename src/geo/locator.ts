@@ -17,11 +17,12 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { LRUCache } from 'lru-cache';
 import maxmind, { type Reader, type Response } from 'maxmind';
-import type { Location } from '../lb/model.js';
-import type { Problem } from '../zone/record.js';
+import type { Location } from './location.js';
+import type { Problem } from '../config/problem.js';
 import { locationFromRecord } from './mmdb.js';
 import { widestUniformPrefix } from './scope.js';
-import { loadOverrides, NO_OVERRIDES, parseAddress, type GeoOverride, type OverrideMatch, type OverrideTable } from './overrides.js';
+import { loadOverrides, NO_OVERRIDES, type GeoOverride, type OverrideMatch, type OverrideTable } from './overrides.js';
+import { ipv4Text, parseAddress } from '../wire/ip.js';
 
 export interface GeoResult {
   /** country (upper case), region, latitude/longitude (database, else country centroid); pop only from overrides. */
@@ -245,7 +246,7 @@ class CachedLocator implements GeoLocator {
 function addressText(ip: string | number): string | undefined {
   if (typeof ip === 'string') return ip;
   if (typeof ip !== 'number' || !Number.isInteger(ip) || ip < 0 || ip > 0xffffffff) return undefined;
-  return `${ip >>> 24}.${(ip >>> 16) & 0xff}.${(ip >>> 8) & 0xff}.${ip & 0xff}`;
+  return ipv4Text(ip);
 }
 
 function isMappedV4(ip: string): boolean {

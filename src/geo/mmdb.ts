@@ -7,7 +7,7 @@
  * A record without a usable country gives no location. `continent` is not used: a continent
  * alone cannot pick one of Cloudflare's regions (North America is WNAM or ENAM, Asia is five).
  */
-import type { Location } from '../lb/model.js';
+import type { Location } from './location.js';
 import { centroidOf } from './centroids.js';
 import { regionOf } from './regions.js';
 

@@ -11,15 +11,15 @@
  *       latitude: 37.4
  *       longitude: -122.1
  *
- * CIDRs are parsed with ip-cidr when loading; lookups match against precompiled 32-bit words,
+ * CIDRs are parsed strictly when loading (wire/ip.ts); lookups match against precompiled 32-bit words,
  * longest prefix first, without allocating.
  */
 import { readFile } from 'node:fs/promises';
-import IPCIDR from 'ip-cidr';
 import { isMap, LineCounter, parseDocument } from 'yaml';
-import { REGIONS, type Location, type Region } from '../lb/model.js';
-import { FileScope, list, num, obj, str, type Field, type Obj } from '../lb/config-yaml.js';
-import type { Problem } from '../zone/record.js';
+import { REGIONS, type Location, type Region } from './location.js';
+import { FileScope, list, num, obj, str, type Field, type Obj } from '../config/yaml.js';
+import type { Problem } from '../config/problem.js';
+import { IpError, parseCidr, type CidrNetwork } from '../wire/ip.js';
 import { centroidOf } from './centroids.js';
 import { isCountryCode, regionOf } from './regions.js';
 
@@ -49,7 +49,6 @@ export interface OverrideMatch {
 
 const ENTRY_FIELDS = ['networks', 'country', 'region', 'pop', 'latitude', 'longitude'];
 const POP = /^[A-Za-z0-9]{3,4}$/;
-const PREFIX = /^(?:0|[1-9][0-9]{0,2})$/;
 const REGION_SET: ReadonlySet<string> = new Set(REGIONS);
 /** Codes people write that ISO 3166-1 spells otherwise. */
 const COUNTRY_HINTS: Readonly<Record<string, string>> = { UK: 'GB', EL: 'GR' };
@@ -122,87 +121,6 @@ export class OverrideTable {
 }
 
 export const NO_OVERRIDES = new OverrideTable([]);
-
-const v6Head = new Uint16Array(8);
-const v6Tail = new Uint16Array(8);
-
-/**
- * Writes an address already validated by `net.isIP` (family 4 or 6) into `out` as 32-bit words
- * (IPv4: word 0), by hand so the query path allocates nothing. A zone index (`%eth0`) is ignored.
- */
-export function parseAddress(ip: string, family: 4 | 6, out: Uint32Array): void {
-  let end = ip.length;
-  if (family === 4) {
-    out[0] = parseV4(ip, 0, end);
-    return;
-  }
-  const pct = ip.indexOf('%');
-  if (pct >= 0) end = pct;
-  let head = 0;
-  let tail = 0;
-  let inTail = false;
-  let i = 0;
-  if (ip.charCodeAt(0) === 58 && ip.charCodeAt(1) === 58) {
-    inTail = true;
-    i = 2;
-  }
-  while (i < end) {
-    let j = i;
-    let v = 0;
-    let dotted = false;
-    for (; j < end; j++) {
-      const c = ip.charCodeAt(j);
-      if (c === 58) break;
-      if (c === 46) {
-        dotted = true;
-        break;
-      }
-      v = v * 16 + (c <= 57 ? c - 48 : (c | 32) - 87);
-    }
-    if (dotted) {
-      const w = parseV4(ip, i, end);
-      if (inTail) {
-        v6Tail[tail++] = w >>> 16;
-        v6Tail[tail++] = w & 0xffff;
-      } else {
-        v6Head[head++] = w >>> 16;
-        v6Head[head++] = w & 0xffff;
-      }
-      break;
-    }
-    if (inTail) v6Tail[tail++] = v;
-    else v6Head[head++] = v;
-    if (j >= end) break;
-    if (ip.charCodeAt(j + 1) === 58) {
-      inTail = true;
-      i = j + 2;
-    } else {
-      i = j + 1;
-    }
-  }
-  for (let k = 0; k < 4; k++) out[k] = ((group(2 * k, head, tail) << 16) | group(2 * k + 1, head, tail)) >>> 0;
-}
-
-function group(k: number, head: number, tail: number): number {
-  if (k < head) return v6Head[k];
-  if (k >= 8 - tail) return v6Tail[k - (8 - tail)];
-  return 0;
-}
-
-function parseV4(ip: string, start: number, end: number): number {
-  let word = 0;
-  let octet = 0;
-  for (let i = start; i < end; i++) {
-    const c = ip.charCodeAt(i);
-    if (c === 46) {
-      word = word * 256 + octet;
-      octet = 0;
-    } else {
-      octet = octet * 10 + (c - 48);
-    }
-  }
-  return (word * 256 + octet) >>> 0;
-}
 
 /** The overrides of a file with the problems found; entries with errors are left out. */
 export interface OverridesResult {
@@ -302,37 +220,20 @@ function readNetworks(o: Obj, seen: Map<string, number>): NetworkText[] | undefi
 function readNetwork(f: Field): NetworkText | undefined {
   const text = typeof f.scalar === 'string' ? f.scalar : undefined;
   if (text === undefined) return f.error(`must be a CIDR network such as 192.0.2.0/24 or 2001:db8::/32, got ${f.isNull ? 'null' : describeValue(f)}`);
-  const slash = text.indexOf('/');
-  if (slash < 0) {
-    const host = text.includes(':') ? `${text}/128` : `${text}/32`;
-    return f.error(`"${text}" is not a CIDR network: write ${host} for a single address`);
+  let n: CidrNetwork;
+  try {
+    n = parseCidr(text);
+  } catch (e) {
+    if (e instanceof IpError) return f.error(e.message);
+    throw e;
   }
-  const addr = text.slice(0, slash);
-  if (addr.includes('%')) return f.error(`"${text}": a zone index (%...) has no place in a network`);
-  if (addr.includes(':') && addr.includes('.')) return f.error(`"${text}": write IPv4 networks in dotted form (10.0.0.0/8), not as IPv6 with an embedded IPv4 address`);
-  if (!PREFIX.test(text.slice(slash + 1)) || !IPCIDR.isValidCIDR(text)) return f.error(`"${text}" is not a valid IPv4 or IPv6 CIDR network`);
-  const cidr = new IPCIDR(text);
-  const family = cidr.address.v4 ? 4 : 6;
-  const prefixLength = cidr.address.subnetMask;
-  const start = cidr.start<bigint>({ type: 'bigInteger' });
-  const given = IPCIDR.formatIP<bigint>(cidr.address, { type: 'bigInteger' });
-  const network = `${canonical(start, family)}/${prefixLength}`;
-  if (given !== start) return f.error(`"${text}" has bits set beyond the /${prefixLength} prefix: the network is ${network}`);
-  const words = family === 4 ? [Number(start)] : [96n, 64n, 32n, 0n].map((s) => Number((start >> s) & 0xffffffffn));
-  return { network, family, prefixLength, words, line: f.line };
+  return { network: n.text, family: n.family, prefixLength: n.prefix, words: [...n.words], line: f.line };
 }
 
 function describeValue(f: Field): string {
   const v = f.scalar;
   if (v === undefined) return 'a mapping or list';
   return typeof v === 'number' ? String(v) : JSON.stringify(v);
-}
-
-/** RFC 5952 text for an address given as a number (IPv6 via the URL parser's canonical form). */
-function canonical(value: bigint, family: 4 | 6): string {
-  if (family === 4) return [24n, 16n, 8n, 0n].map((s) => String((value >> s) & 0xffn)).join('.');
-  const hex = value.toString(16).padStart(32, '0').replace(/(.{4})(?!$)/g, '$1:');
-  return new URL(`http://[${hex}]/`).hostname.slice(1, -1);
 }
 
 function readLocation(o: Obj): Location | undefined {

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { csvRows } from './csv.js';
-import { REGIONS, type Region } from '../lb/model.js';
+import { REGIONS, type Region } from './location.js';
 
 export const REGION_TABLE_URL = new URL('./country-regions.csv', import.meta.url);
 

@@ -6,8 +6,8 @@
  * widening) early rather than guess.
  */
 import { isIP } from 'node:net';
-import type { Location } from '../lb/model.js';
-import { addressRdata } from '../zone/rdata.js';
+import { addressBigInt, bigIntText, type IpFamily } from '../wire/ip.js';
+import type { Location } from './location.js';
 
 export interface Located {
   readonly location: Location;
@@ -25,7 +25,7 @@ export function widestUniformPrefix(locate: (ip: string) => Located | undefined,
   const family = isIP(ip);
   if (family === 0 || (family === 6 && ip.toLowerCase().includes('::ffff:') && ip.includes('.'))) return hit.prefixLength;
   const bits = family === 4 ? 32 : 128;
-  const addr = toBigInt(ip);
+  const addr = addressBigInt(ip);
   const key = keyOf(hit.location);
   let p = hit.prefixLength;
   let spent = 0;
@@ -40,7 +40,7 @@ export function widestUniformPrefix(locate: (ip: string) => Located | undefined,
     let uniform = true;
     while (a < end) {
       if (++spent > budget) return p;
-      const r = locate(toText(a, bits));
+      const r = locate(bigIntText(a, family as IpFamily));
       if (r === undefined || keyOf(r.location) !== key) {
         uniform = false;
         break;
@@ -56,17 +56,4 @@ export function widestUniformPrefix(locate: (ip: string) => Located | undefined,
 
 function keyOf(l: Location): string {
   return `${l.country ?? ''}|${l.region ?? ''}|${l.pop ?? ''}|${l.latitude ?? ''}|${l.longitude ?? ''}`;
-}
-
-function toBigInt(ip: string): bigint {
-  let v = 0n;
-  for (const byte of addressRdata(ip).wire) v = (v << 8n) | BigInt(byte);
-  return v;
-}
-
-function toText(v: bigint, bits: number): string {
-  if (bits === 32) return [24n, 16n, 8n, 0n].map((s) => String((v >> s) & 0xffn)).join('.');
-  const groups: string[] = [];
-  for (let s = 112n; s >= 0n; s -= 16n) groups.push(((v >> s) & 0xffffn).toString(16));
-  return groups.join(':');
 }

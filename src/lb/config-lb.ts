@@ -2,18 +2,17 @@
  * Reading one load balancer from a `*.lb.yaml` file (reference §1, §8): its name placed in a
  * zone served here, Cloudflare's defaults, and the pools it names, still as references.
  */
-import type { Name } from '../dns/name.js';
-import { T, typeToText } from '../dns/types.js';
+import type { Name } from '../wire/name.js';
+import { T, typeToText } from '../wire/types.js';
 import { isCountryCode } from '../geo/regions.js';
 import type { ZoneSet } from '../zone/zoneset.js';
-import {
-  LOCATION_MODES, PERSISTENCE_KEYS, PREFER_ECS, REGIONS, STEERING_POLICIES, type LocationStrategy, type Persistence, type SteeringPolicy,
-} from './model.js';
+import { LOCATION_MODES, PERSISTENCE_KEYS, PREFER_ECS, STEERING_POLICIES, type LocationStrategy, type Persistence, type SteeringPolicy } from './model.js';
+import { REGIONS } from '../geo/location.js';
 import { hostname } from './config-pool.js';
 import {
   bool, entries, list, noEffect, num, obj, oneOf, opt, READ_ONLY_FIELDS, ref, str,
   type At, type Field, type Obj, type ParsedObject, type Ref,
-} from './config-yaml.js';
+} from '../config/yaml.js';
 
 const LB_FIELDS = [
   'name', 'description', 'enabled', 'ttl', 'steering_policy', 'default_pools', 'fallback_pool', 'region_pools',

@@ -3,7 +3,7 @@
  * (reference §3, §8). Fields that only HTTP probes use are warned about on other types.
  */
 import { MONITOR_TYPES, type Monitor, type MonitorType } from './model.js';
-import { bool, headerMap, noEffect, num, obj, objectName, oneOf, opt, READ_ONLY_FIELDS, str, type Field, type Obj, type ParsedObject } from './config-yaml.js';
+import { bool, headerMap, noEffect, num, obj, objectName, oneOf, opt, READ_ONLY_FIELDS, str, type Field, type Obj, type ParsedObject } from '../config/yaml.js';
 
 const MONITOR_FIELDS = [
   'name', 'type', 'description', 'method', 'path', 'port', 'timeout', 'retries', 'interval', 'expected_codes',

@@ -3,12 +3,13 @@
  * (reference §2, §8). The monitor stays a name here; config.ts resolves it.
  */
 import { isIP } from 'node:net';
-import { Name, NameError } from '../dns/name.js';
-import { ORIGIN_STEERING_POLICIES, REGIONS, type LoadShedding, type Origin, type OriginAddress, type Pool } from './model.js';
+import { Name, NameError } from '../wire/name.js';
+import { ORIGIN_STEERING_POLICIES, type LoadShedding, type Origin, type OriginAddress, type Pool } from './model.js';
+import { REGIONS } from '../geo/location.js';
 import {
   bool, describe, headerMap, list, noEffect, num, obj, objectName, oneOf, opt, READ_ONLY_FIELDS, ref, str,
   type Field, type Obj, type ParsedObject, type Ref,
-} from './config-yaml.js';
+} from '../config/yaml.js';
 
 const POOL_FIELDS = [
   'name', 'description', 'enabled', 'minimum_origins', 'monitor', 'origin_steering', 'latitude', 'longitude',

@@ -7,13 +7,13 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { isMap, LineCounter, parseDocument } from 'yaml';
-import { Name, NameError } from '../dns/name.js';
-import type { Problem } from '../zone/record.js';
+import { Name, NameError } from '../wire/name.js';
+import type { Problem } from '../config/problem.js';
 import type { ZoneSet } from '../zone/zoneset.js';
 import { readLoadBalancer, type LbDraft, type NameContext } from './config-lb.js';
 import { readMonitor } from './config-monitor.js';
 import { readPool, type PoolDraft } from './config-pool.js';
-import { editDistance, FileScope, list, obj, type At, type Field, type ParsedObject, type Ref } from './config-yaml.js';
+import { editDistance, FileScope, list, obj, type At, type Field, type ParsedObject, type Ref } from '../config/yaml.js';
 import type { LbConfig, LoadBalancer, Monitor, Pool } from './model.js';
 
 export interface LbLoadResult {

@@ -4,7 +4,8 @@
  * and returns a string; nothing is looked up again, so the text describes exactly the
  * decision that was made.
  */
-import type { LoadBalancer, Location, Origin } from './model.js';
+import type { LoadBalancer, Origin } from './model.js';
+import type { Location } from '../geo/location.js';
 import type { Decision } from './steer.js';
 
 export interface ExplainExtra {

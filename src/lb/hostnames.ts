@@ -6,12 +6,19 @@
  */
 import { Resolver } from 'node:dns/promises';
 import type { Logger } from '../log.js';
-import { Name } from '../dns/name.js';
-import { T } from '../dns/types.js';
-import type { HostnameAddresses } from '../config/snapshot.js';
-import { addressRdata } from '../zone/rdata.js';
-import { rdataText } from '../dns/present.js';
-import type { Rdata } from '../zone/record.js';
+import { Name } from '../wire/name.js';
+import { T } from '../wire/types.js';
+import { addressRdata } from '../wire/rdata.js';
+import { rdataText } from '../wire/present.js';
+import type { Rdata } from '../wire/record.js';
+
+/** Addresses of hostname origins outside our zones, kept fresh in the background. */
+export interface HostnameAddresses {
+  /** A or AAAA rdata for `name`, or undefined when not (yet) known. Never waits. */
+  get(name: Name, type: number): readonly Rdata[] | undefined;
+}
+
+export const NO_HOSTNAMES: HostnameAddresses = { get: () => undefined };
 
 export interface HostnameCacheOptions {
   /** Refresh at least this often and at most this often, whatever the TTL says. */

@@ -4,11 +4,8 @@
  * references are already resolved to objects, so the query path never looks names up.
  * Everything here is immutable once built.
  */
-import type { Name } from '../dns/name.js';
-
-/** Cloudflare's 13 load-balancing regions. */
-export const REGIONS = ['WNAM', 'ENAM', 'WEU', 'EEU', 'NSAM', 'SSAM', 'OC', 'ME', 'NAF', 'SAF', 'SAS', 'SEAS', 'NEAS'] as const;
-export type Region = (typeof REGIONS)[number];
+import type { Name } from '../wire/name.js';
+import type { Location, Region } from '../geo/location.js';
 
 export const STEERING_POLICIES = ['off', 'geo', 'random', 'dynamic_latency', 'proximity', 'least_outstanding_requests', 'least_connections'] as const;
 export type SteeringPolicy = (typeof STEERING_POLICIES)[number];
@@ -149,15 +146,6 @@ export interface LbConfig {
 }
 
 export const EMPTY_LB_CONFIG: LbConfig = { monitors: new Map(), pools: new Map(), loadBalancers: new Map() };
-
-/** A location on Earth and in Cloudflare's geography; every part may be unknown. */
-export interface Location {
-  readonly country?: string;
-  readonly region?: Region;
-  readonly pop?: string;
-  readonly latitude?: number;
-  readonly longitude?: number;
-}
 
 /** This node's identity: where Cloudflare would use "the data centre that answered". */
 export interface PopIdentity extends Location {

@@ -25,17 +25,13 @@
  * - Counters: each lookup counts once, as a hit (a pin answered), a miss (no live pin) or a
  *   repin (a live pin was unusable and was replaced or dropped).
  */
-import { isIP } from 'node:net';
 import { LRUCache } from 'lru-cache';
+import type { AsnLookup } from '../geo/asn.js';
+import { dottedDecimals, ipv4Number, ipv4Text, maskAddress, unmapped } from '../wire/ip.js';
 import type { ClientInfo, HealthView, LoadBalancer, Origin, Persistence, Pool } from './model.js';
 import { stableHash2 } from './hash.js';
 import { mulberry32 } from './random.js';
 import { poolHealth, steer, type Decision, type PoolListName } from './steer.js';
-
-/** The resolver's autonomous system from an ASN database (src/geo/asn.ts). */
-export interface AsnLookup {
-  lookup(ip: string): number | undefined;
-}
 
 export interface PersistenceKey {
   readonly key: string;
@@ -62,88 +58,6 @@ export function persistenceKey(p: Persistence, client: ClientInfo, asn?: AsnLook
 /** The key is the query's ECS subnet (key `ecs` and a subnet with a source prefix > 0). */
 function keyedOnEcs(p: Persistence, client: ClientInfo): boolean {
   return p.key === 'ecs' && client.subnet !== undefined && client.subnet.sourcePrefix > 0;
-}
-
-/** RFC 4291 §2.5.5.2: ::ffff:a.b.c.d is an IPv4 address on a dual-stack socket. */
-const MAPPED = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i;
-
-/** The IPv4 address inside an IPv4-mapped IPv6 address, else the address as given. */
-export function unmapped(ip: string): string {
-  const m = MAPPED.exec(ip);
-  return m ? m[1] : ip;
-}
-
-/**
- * "network/prefix" of an address masked to `v4` bits (IPv4 and IPv4-mapped IPv6) or `v6` bits
- * (IPv6, zone index dropped), in canonical text (RFC 5952 for IPv6). Anything that is not an
- * address is returned unchanged, so it still works as a key.
- */
-export function maskAddress(ip: string, v4: number, v6: number): string {
-  const plain = unmapped(ip);
-  const pct = plain.indexOf('%');
-  const addr = pct >= 0 ? plain.slice(0, pct) : plain;
-  const family = isIP(addr);
-  if (family === 4) {
-    const octets = addr.split('.').map(Number);
-    maskBytes(octets, v4);
-    return `${octets.join('.')}/${v4}`;
-  }
-  if (family === 6) {
-    const words = parseV6(addr);
-    const bytes: number[] = [];
-    for (const w of words) bytes.push(w >> 8, w & 0xff);
-    maskBytes(bytes, v6);
-    const masked: number[] = [];
-    for (let i = 0; i < 16; i += 2) masked.push((bytes[i] << 8) | bytes[i + 1]);
-    return `${v6Text(masked)}/${v6}`;
-  }
-  return ip;
-}
-
-function maskBytes(bytes: number[], prefix: number): void {
-  for (let i = 0; i < bytes.length; i++) {
-    const keep = Math.max(0, Math.min(8, prefix - 8 * i));
-    bytes[i] &= (0xff00 >> keep) & 0xff;
-  }
-}
-
-/** Eight 16-bit words of a valid IPv6 address (net.isIP said so), embedded IPv4 included. */
-function parseV6(addr: string): number[] {
-  let text = addr;
-  const dot = text.lastIndexOf('.');
-  if (dot >= 0) {
-    const colon = text.lastIndexOf(':');
-    const o = text.slice(colon + 1).split('.').map(Number);
-    text = `${text.slice(0, colon + 1)}${((o[0] << 8) | o[1]).toString(16)}:${((o[2] << 8) | o[3]).toString(16)}`;
-  }
-  const [head, tail] = text.includes('::') ? text.split('::') : [text, undefined];
-  const words = (s: string | undefined) => (s ? s.split(':').map((w) => parseInt(w, 16)) : []);
-  const h = words(head);
-  if (tail === undefined) return h;
-  const t = words(tail);
-  return [...h, ...new Array<number>(8 - h.length - t.length).fill(0), ...t];
-}
-
-/** RFC 5952 §4: lower case, no leading zeros, the longest run (first on ties) of 2+ zero words as "::". */
-function v6Text(words: readonly number[]): string {
-  let best = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8; ) {
-    if (words[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && words[j] === 0) j++;
-    if (j - i > bestLen) {
-      best = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = (ws: readonly number[]) => ws.map((w) => w.toString(16)).join(':');
-  if (best < 0) return hex(words);
-  return `${hex(words.slice(0, best))}::${hex(words.slice(best + bestLen))}`;
 }
 
 /** One pinned choice, by names so that it outlives configuration reloads. */
@@ -277,47 +191,15 @@ const MAX_NUMERIC_LB = 2 ** 15;
 export function ipv4NetworkNumber(key: string): number {
   const slash = key.indexOf('/');
   if (slash < 0) return -1;
-  const address = decimals(key, 0, slash, 4, 255);
-  const prefix = decimals(key, slash + 1, key.length, 1, 32);
+  const address = dottedDecimals(key, 0, slash, 4, 255);
+  const prefix = dottedDecimals(key, slash + 1, key.length, 1, 32);
   return address < 0 || prefix < 0 ? -1 : address * 64 + prefix;
 }
 
 /** The key text of an ipv4NetworkNumber. */
 function networkText(network: number): string {
   const address = Math.floor(network / 64);
-  return `${address >>> 24}.${(address >>> 16) & 0xff}.${(address >>> 8) & 0xff}.${address & 0xff}/${network % 64}`;
-}
-
-/** Dotted-quad IPv4 text as an unsigned 32-bit number; -1 for anything else. */
-function ipv4Number(text: string): number {
-  return decimals(text, 0, text.length, 4, 255);
-}
-
-/**
- * `count` dot-separated decimal numbers in `text[from, to)`, each at most `max`, of 1-3 digits
- * without a leading zero, read as one number base max + 1; -1 for anything else.
- */
-function decimals(text: string, from: number, to: number, count: number, max: number): number {
-  let out = 0;
-  let value = 0;
-  let digits = 0;
-  let read = 0;
-  for (let i = from; i <= to; i++) {
-    const c = i < to ? text.charCodeAt(i) : 0x2e; // a dot after the last number
-    if (c >= 0x30 && c <= 0x39) {
-      if (digits > 0 && value === 0) return -1; // a leading zero: not the canonical text
-      value = value * 10 + (c - 0x30);
-      if (++digits > 3) return -1;
-    } else if (c === 0x2e && digits > 0 && value <= max && read < count) {
-      out = out * (max + 1) + value;
-      read++;
-      value = 0;
-      digits = 0;
-    } else {
-      return -1;
-    }
-  }
-  return read === count ? out : -1;
+  return `${ipv4Text(address)}/${network % 64}`;
 }
 
 /**

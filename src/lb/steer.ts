@@ -46,7 +46,8 @@
  *   every hash, and `originHash` makes origin choice among unequal weights weighted rendezvous
  *   on that key whatever the pool's origin_steering says.
  */
-import type { ClientInfo, HealthView, LoadBalancer, Location, Origin, Pool, SteeringPolicy } from './model.js';
+import type { ClientInfo, HealthView, LoadBalancer, Origin, Pool, SteeringPolicy } from './model.js';
+import type { Location } from '../geo/location.js';
 import { greatCircleKm } from './geodesy.js';
 import { hashPercentile, rendezvousPick } from './hash.js';
 import { weightedChoice } from './random.js';

@@ -1,13 +1,13 @@
 /**
  * The query handler both transports call: decode, resolve against the current snapshot,
  * encode. Never throws: an unexpected failure is logged and the query dropped. UDP answers
- * that depend only on the query go through the answer cache (src/dns/answer-cache.ts); UDP
+ * that depend only on the query go through the answer cache (src/answer/answer-cache.ts); UDP
  * responses then go through response rate limiting (src/server/rrl.ts) when it is on.
  */
-import type { AnswerCache } from '../dns/answer-cache.js';
-import { respond, type ResponseInfo } from '../dns/respond.js';
+import type { AnswerCache } from '../answer/answer-cache.js';
+import { respond, type ResponseInfo } from '../answer/respond.js';
 import type { Logger } from '../log.js';
-import type { Snapshot } from '../config/snapshot.js';
+import type { Snapshot } from '../snapshot/snapshot.js';
 import type { ResponseRateLimiter } from './rrl.js';
 import { badCookieForm, truncatedForm } from './rrl-wire.js';
 

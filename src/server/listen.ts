@@ -1,9 +1,7 @@
 /** Listen addresses as given on the command line: HOST:PORT, IPv6 as [ADDR]:PORT. */
 import { isIPv6 } from 'node:net';
 import type { ListenAddress } from './server.js';
-
-/** A command-line mistake: printed with the usage text, exit status 2. */
-export class UsageError extends Error {}
+import { UsageError } from '../config/usage.js';
 
 export function parseListen(text: string): ListenAddress {
   const m = /^\[([^\]]+)\]:(\d+)$/.exec(text) ?? /^([^:]+):(\d+)$/.exec(text);

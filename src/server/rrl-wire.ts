@@ -5,7 +5,7 @@
  * response "slips" as (header with TC, question, OPT), so that a real client retries over TCP.
  * Reads our own responses, which are well formed; anything unreadable is classed by its rcode.
  */
-import { RCODE, T } from '../dns/types.js';
+import { RCODE, T } from '../wire/types.js';
 
 const HEADER = 12;
 const QR = 0x8000;

@@ -9,8 +9,7 @@
  * accounts used longest ago instead of growing it. Pure: the clock is injected, no timers.
  */
 import { isIP } from 'node:net';
-import { parseAddress } from '../geo/overrides.js';
-import { maskAddress, unmapped } from '../lb/persistence.js';
+import { inNetwork, IpError, maskAddress, maskWord, parseAddress, parseNetwork, unmapped, type IpNetwork } from '../wire/ip.js';
 import { classifyResponse, type ResponseClass, type ResponseKind } from './rrl-wire.js';
 
 /** Loopback is never limited unless the exemptions are configured otherwise. */
@@ -71,12 +70,6 @@ export class RrlConfigError extends Error {
 }
 
 /** A network to exempt: family, masked 32-bit words, prefix length. */
-interface Network {
-  readonly family: 4 | 6;
-  readonly words: Uint32Array;
-  readonly prefix: number;
-}
-
 /** Buckets looked at for a key: its own and the next ones; a new key takes the least recently used. */
 const PROBES = 4;
 /** Networks remembered as logged; beyond that the oldest is forgotten (and may be logged again). */
@@ -91,7 +84,7 @@ export class ResponseRateLimiter {
   private readonly slip: number;
   private readonly ipv4Prefix: number;
   private readonly ipv6Prefix: number;
-  private readonly exempt: readonly Network[];
+  private readonly exempt: readonly IpNetwork[];
   private readonly now: () => number;
   private readonly seed: number;
   private readonly onLimited?: (event: LimitEvent) => void;
@@ -126,7 +119,7 @@ export class ResponseRateLimiter {
     this.slip = checkedInteger('slip', opts.slip ?? DEFAULT_RRL_SLIP, 0, 10);
     this.ipv4Prefix = checkedInteger('IPv4 prefix', opts.ipv4Prefix ?? DEFAULT_RRL_IPV4_PREFIX, 0, 32);
     this.ipv6Prefix = checkedInteger('IPv6 prefix', opts.ipv6Prefix ?? DEFAULT_RRL_IPV6_PREFIX, 0, 128);
-    this.exempt = (opts.exempt ?? DEFAULT_RRL_EXEMPT).map(parseNetwork);
+    this.exempt = (opts.exempt ?? DEFAULT_RRL_EXEMPT).map(exemptNetwork);
     this.logOnly = opts.logOnly ?? false;
     this.now = hooks.now ?? Date.now;
     this.seed = hooks.seed ?? Math.floor(Math.random() * 0x1_0000_0000);
@@ -264,41 +257,20 @@ export class ResponseRateLimiter {
   }
 }
 
-/** Parses "ADDRESS/PREFIX" or "ADDRESS" (a single host). */
-export function parseNetwork(text: string): Network {
-  const slash = text.indexOf('/');
-  const ip = slash < 0 ? text : text.slice(0, slash);
-  const family = isIP(ip);
-  if (family !== 4 && family !== 6) throw new RrlConfigError(`"${text}": expected ADDRESS/PREFIX`);
-  const max = family === 4 ? 32 : 128;
-  const prefixText = slash < 0 ? String(max) : text.slice(slash + 1);
-  if (!/^[0-9]{1,3}$/.test(prefixText) || Number(prefixText) > max) throw new RrlConfigError(`"${text}": the prefix must be 0 to ${max}`);
-  const prefix = Number(prefixText);
-  const words = new Uint32Array(4);
-  parseAddress(ip, family, words);
-  if (family === 4) words[0] = maskWord(words[0], prefix);
-  else for (let k = 0; k < 4; k++) words[k] = maskWord(words[k], prefix - 32 * k);
-  return { family, words, prefix };
-}
-
-function inNetwork(address: Uint32Array, n: Network): boolean {
-  const words = n.family === 4 ? 1 : 4;
-  for (let k = 0; k < words; k++) if (maskWord(address[k], n.prefix - 32 * k) !== n.words[k]) return false;
-  return true;
-}
-
-/** `word` keeping its first `bits` bits (bits outside 0..32 are clamped). */
-function maskWord(word: number, bits: number): number {
-  if (bits <= 0) return 0;
-  if (bits >= 32) return word >>> 0;
-  return (word & (0xffffffff << (32 - bits))) >>> 0;
-}
-
 /** FNV-1a with a seed. */
 function hash(key: string, seed: number): number {
   let h = (0x811c9dc5 ^ seed) >>> 0;
   for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
   return h >>> 0;
+}
+
+/** An exempt network; a malformed one is a configuration error. */
+function exemptNetwork(text: string): IpNetwork {
+  try {
+    return parseNetwork(text);
+  } catch (e) {
+    throw e instanceof IpError ? new RrlConfigError(e.message) : e;
+  }
 }
 
 function checkedInteger(what: string, value: number, min: number, max: number): number {

@@ -8,8 +8,8 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import type dgram from 'node:dgram';
 import type net from 'node:net';
 import type { Logger } from '../log.js';
-import type { Snapshot } from '../config/snapshot.js';
-import type { AnswerCache } from '../dns/answer-cache.js';
+import type { Snapshot } from '../snapshot/snapshot.js';
+import type { AnswerCache } from '../answer/answer-cache.js';
 import { createHandler, type QueryObserver } from './handler.js';
 import type { ResponseRateLimiter } from './rrl.js';
 import { ConnectionTable, DEFAULT_TCP_OPTIONS, listenTcp, type TcpOptions } from './tcp.js';
@@ -28,7 +28,7 @@ export interface ServerOptions {
   readonly tcp?: Partial<TcpOptions>;
   /** Told about every query (metrics). */
   readonly observe?: QueryObserver;
-  /** Keeps UDP answers that depend only on the query (src/dns/answer-cache.ts). */
+  /** Keeps UDP answers that depend only on the query (src/answer/answer-cache.ts). */
   readonly answerCache?: AnswerCache;
   /** Response rate limiting of UDP responses (src/server/rrl.ts). */
   readonly rrl?: ResponseRateLimiter;

@@ -11,12 +11,12 @@
 import cluster, { type Worker } from 'node:cluster';
 import type { App } from '../app.js';
 import { mergeStats, type QueryStats } from '../api/metrics.js';
-import type { Override } from '../config/overrides.js';
-import type { Snapshot } from '../config/snapshot.js';
+import type { Override } from '../lb/overrides.js';
+import type { Snapshot } from '../snapshot/snapshot.js';
 import type { Logger } from '../log.js';
 import type { ListenAddress } from '../server/server.js';
-import { healthData, type HealthData } from './health-data.js';
-import { formatCookieSecrets, parseCookieSecrets } from '../dns/cookies.js';
+import { healthData, type HealthData } from '../health/data.js';
+import { formatCookieSecrets, parseCookieSecrets } from '../wire/server-cookies.js';
 
 type ToWorker =
   | { readonly type: 'health'; readonly data: HealthData }

@@ -3,13 +3,7 @@
  * directive, where parentheses join physical lines; drops comments and whitespace.
  * Token text keeps its escapes as written: names and strings decode them per field.
  */
-
-export interface Token {
-  /** The text as written, without the surrounding quotes of a quoted string. */
-  readonly text: string;
-  readonly quoted: boolean;
-  readonly line: number;
-}
+import type { Token } from '../wire/rdata.js';
 
 export interface Entry {
   /** Line on which the entry starts. */

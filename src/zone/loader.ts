@@ -5,10 +5,10 @@
  */
 import { readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { Name, NameError } from '../dns/name.js';
-import { T } from '../dns/types.js';
+import { Name, NameError } from '../wire/name.js';
+import { T } from '../wire/types.js';
 import { parseZoneFile } from './parser.js';
-import type { Problem } from './record.js';
+import type { Problem } from '../config/problem.js';
 import { compileZone, type Zone } from './zone.js';
 import { ZoneSet } from './zoneset.js';
 

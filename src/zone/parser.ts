@@ -5,11 +5,13 @@
  */
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { Name, NameError } from '../dns/name.js';
-import { T, typeFromText } from '../dns/types.js';
-import { tokenize, type Entry, type Token } from './lexer.js';
-import { parseRdata, parseTtl, RdataError } from './rdata.js';
-import type { Problem, ZoneRecord } from './record.js';
+import { Name, NameError } from '../wire/name.js';
+import { T, typeFromText } from '../wire/types.js';
+import { tokenize, type Entry } from './lexer.js';
+import { type Token } from '../wire/rdata.js';
+import { parseRdata, parseTtl, RdataError } from '../wire/rdata.js';
+import type { ZoneRecord } from './record.js';
+import type { Problem } from '../config/problem.js';
 
 export interface ParseOptions {
   file: string; // path shown in problems (and base dir for $INCLUDE)

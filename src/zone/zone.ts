@@ -4,16 +4,11 @@
  * empty non-terminal, closest encloser and wildcard). Protocol decisions (sections, flags) are
  * made by the resolver from the result kind returned here.
  */
-import { Name } from '../dns/name.js';
-import { T, typeToText } from '../dns/types.js';
-import type { Problem, Rdata, ZoneRecord } from './record.js';
-
-export interface RRset {
-  readonly owner: Name;
-  readonly type: number;
-  readonly ttl: number;
-  readonly rdatas: readonly Rdata[];
-}
+import { Name } from '../wire/name.js';
+import { T, typeToText } from '../wire/types.js';
+import type { ZoneRecord } from './record.js';
+import type { Problem } from '../config/problem.js';
+import type { Rdata, RRset } from '../wire/record.js';
 
 /** A node's RRsets by type. */
 export interface RRsetsByType {

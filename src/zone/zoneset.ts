@@ -2,8 +2,8 @@
  * The set of zones served: finds the most specific zone for a name, so that a parent and a
  * delegated child can both be served here.
  */
-import type { Name } from '../dns/name.js';
-import { T } from '../dns/types.js';
+import type { Name } from '../wire/name.js';
+import { T } from '../wire/types.js';
 import type { Zone } from './zone.js';
 
 export class ZoneSet {

@@ -8,7 +8,8 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { buildQuery, cookieOf, decode, sendTcp, sendUdp } from '../helpers/client.js';
 import { CLI, startCli, type RunningCli } from '../helpers/cli.js';
-import { addressOctets, createServerCookie } from '../../src/dns/cookies.js';
+import { addressOctets } from '../../src/wire/ip.js';
+import { createServerCookie } from '../../src/wire/server-cookies.js';
 
 const ZONES = fileURLToPath(new URL('../fixtures/e2e/', import.meta.url));
 const CLIENT = Buffer.from('0011223344556677', 'hex');

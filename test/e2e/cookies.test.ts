@@ -11,9 +11,10 @@ import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { buildQuery, cookieOf, decode, flagsOf, sendTcp, sendUdp, type Transport } from '../helpers/client.js';
 import { startServerWith, type TestServer } from '../helpers/server.js';
-import { AnswerCache } from '../../src/dns/answer-cache.js';
-import { addressOctets, createServerCookie, ServerCookies } from '../../src/dns/cookies.js';
-import type { ResponseInfo } from '../../src/dns/respond.js';
+import { AnswerCache } from '../../src/answer/answer-cache.js';
+import { addressOctets } from '../../src/wire/ip.js';
+import { createServerCookie, ServerCookies } from '../../src/wire/server-cookies.js';
+import type { ResponseInfo } from '../../src/answer/respond.js';
 
 const ZONES = fileURLToPath(new URL('../fixtures/e2e/', import.meta.url));
 const SECRET = Buffer.from('e5e973e5a6b2a43f48e7dc849e37bfcf', 'hex');

@@ -6,7 +6,8 @@
 import t from 'tap';
 import { readFileSync } from 'node:fs';
 import IPCIDR from 'ip-cidr';
-import { loadOverrides, parseAddress, parseOverrides, type OverrideMatch } from '../../src/geo/overrides.js';
+import { loadOverrides, parseOverrides, type OverrideMatch } from '../../src/geo/overrides.js';
+import { parseAddress } from '../../src/wire/ip.js';
 import { centroidOf } from '../../src/geo/centroids.js';
 
 const FIXTURE = new URL('../fixtures/geo/overrides.yaml', import.meta.url).pathname;

@@ -4,7 +4,7 @@
  */
 import t from 'tap';
 import { readFileSync } from 'node:fs';
-import { REGIONS } from '../../src/lb/model.js';
+import { REGIONS } from '../../src/geo/location.js';
 import { isCountryCode, parseRegionTable, REGION_TABLE_URL, regionOf, regionTable } from '../../src/geo/regions.js';
 
 /** ISO 3166-1 alpha-2, all 249 officially assigned codes (the oracle for completeness). */

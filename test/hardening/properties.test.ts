@@ -10,11 +10,11 @@
 import t, { type Test } from 'tap';
 import fc from 'fast-check';
 import dnsPacket from 'dns-packet';
-import { loadConfig } from '../../src/config/load.js';
-import type { Snapshot } from '../../src/config/snapshot.js';
-import { Name } from '../../src/dns/name.js';
-import { parseQuery } from '../../src/dns/query.js';
-import { respond } from '../../src/dns/respond.js';
+import { loadConfig } from '../../src/snapshot/load.js';
+import type { Snapshot } from '../../src/snapshot/snapshot.js';
+import { Name } from '../../src/wire/name.js';
+import { parseQuery } from '../../src/wire/query.js';
+import { respond } from '../../src/answer/respond.js';
 import { ALL_HEALTHY } from '../../src/lb/model.js';
 import { PinTable } from '../../src/lb/persistence.js';
 import { mulberry32 } from '../../src/lb/random.js';

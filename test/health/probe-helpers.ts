@@ -9,7 +9,7 @@ import https from 'node:https';
 import net from 'node:net';
 import tls from 'node:tls';
 import { Worker } from 'node:worker_threads';
-import { Name } from '../../src/dns/name.js';
+import { Name } from '../../src/wire/name.js';
 import type { Monitor, MonitorType, Origin } from '../../src/lb/model.js';
 import type { ProbeTarget } from '../../src/health/types.js';
 

@@ -2,19 +2,9 @@
  * Builders for load-balancing model objects in tests: plain objects with the loader's
  * defaults (Cloudflare's), so a test states only what it is about.
  */
-import { Name } from '../../src/dns/name.js';
-import type {
-  ClientInfo,
-  HealthView,
-  LoadBalancer,
-  Location,
-  LocationStrategy,
-  Monitor,
-  Origin,
-  OriginSteeringPolicy,
-  Pool,
-  SteeringPolicy,
-} from '../../src/lb/model.js';
+import { Name } from '../../src/wire/name.js';
+import type { ClientInfo, HealthView, LoadBalancer, LocationStrategy, Monitor, Origin, OriginSteeringPolicy, Pool, SteeringPolicy } from '../../src/lb/model.js';
+import type { Location } from '../../src/geo/location.js';
 
 const SOURCE = { file: 'test.lb.yaml', line: 1 };
 

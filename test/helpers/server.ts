@@ -1,15 +1,17 @@
 /** Starts the real server in-process on an ephemeral loopback port for a test. */
 import { pino } from 'pino';
-import { externalHostnames, loadConfig, type LoadedConfig } from '../../src/config/load.js';
-import type { Geolocation, Snapshot } from '../../src/config/snapshot.js';
+import { externalHostnames, loadConfig, type LoadedConfig } from '../../src/snapshot/load.js';
+import type { Geolocation, Snapshot } from '../../src/snapshot/snapshot.js';
 import { HostnameCache, DEFAULT_HOSTNAME_OPTIONS } from '../../src/lb/hostnames.js';
-import { ALL_HEALTHY, type Location } from '../../src/lb/model.js';
-import type { AsnLookup, PinTable } from '../../src/lb/persistence.js';
+import { ALL_HEALTHY } from '../../src/lb/model.js';
+import { type Location } from '../../src/geo/location.js';
+import type { PinTable } from '../../src/lb/persistence.js';
+import type { AsnLookup } from '../../src/geo/asn.js';
 import { startServer, type RunningServer } from '../../src/server/server.js';
-import { AnswerCache, DEFAULT_ANSWER_CACHE_SIZE } from '../../src/dns/answer-cache.js';
+import { AnswerCache, DEFAULT_ANSWER_CACHE_SIZE } from '../../src/answer/answer-cache.js';
 import type { TcpOptions } from '../../src/server/tcp.js';
 import type { QueryObserver } from '../../src/server/handler.js';
-import { randomCookieSecrets, ServerCookies } from '../../src/dns/cookies.js';
+import { randomCookieSecrets, ServerCookies } from '../../src/wire/server-cookies.js';
 
 export interface TestServer extends RunningServer {
   port: number;

@@ -3,7 +3,7 @@
  * case per error with file, line and field path (the load balancer is dropped).
  */
 import t from 'tap';
-import { Name } from '../../src/dns/name.js';
+import { Name } from '../../src/wire/name.js';
 import { loadLbTexts } from '../../src/lb/config.js';
 import { parseZone } from '../../src/zone/parser.js';
 import { compileZone } from '../../src/zone/zone.js';

@@ -8,11 +8,11 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Name } from '../../src/dns/name.js';
+import { Name } from '../../src/wire/name.js';
 import { loadLbDir, loadLbTexts, type LbLoadResult } from '../../src/lb/config.js';
 import type { Monitor, Origin } from '../../src/lb/model.js';
 import { parseZone } from '../../src/zone/parser.js';
-import type { Problem } from '../../src/zone/record.js';
+import type { Problem } from '../../src/config/problem.js';
 import { compileZone, type Zone } from '../../src/zone/zone.js';
 import { ZoneSet } from '../../src/zone/zoneset.js';
 

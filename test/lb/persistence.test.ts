@@ -8,7 +8,9 @@ import t from 'tap';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import type { ClientInfo, HealthView, LoadBalancer, Persistence, Pool } from '../../src/lb/model.js';
-import { ipv4KeyNumber, ipv4NetworkNumber, maskAddress, persistenceKey, persistentDecision, PinTable, type AsnLookup } from '../../src/lb/persistence.js';
+import { maskAddress } from '../../src/wire/ip.js';
+import { ipv4KeyNumber, ipv4NetworkNumber, persistenceKey, persistentDecision, PinTable } from '../../src/lb/persistence.js';
+import { type AsnLookup } from '../../src/geo/asn.js';
 import type { Decision } from '../../src/lb/steer.js';
 import { client, health, lb, origin, pool, poolsDown } from '../helpers/lb.js';
 

@@ -6,8 +6,8 @@
 import t from 'tap';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Name } from '../../src/dns/name.js';
-import { T } from '../../src/dns/types.js';
+import { Name } from '../../src/wire/name.js';
+import { T } from '../../src/wire/types.js';
 import { parseZone, parseZoneFile, type ParseOptions, type ParseResult } from '../../src/zone/parser.js';
 
 const origin = Name.fromText('example.com.');

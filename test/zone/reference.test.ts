@@ -8,8 +8,8 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Name } from '../../src/dns/name.js';
-import { T } from '../../src/dns/types.js';
+import { Name } from '../../src/wire/name.js';
+import { T } from '../../src/wire/types.js';
 import { parseZone, parseZoneFile, type ParseResult } from '../../src/zone/parser.js';
 
 const VALID = fileURLToPath(new URL('../fixtures/parser/valid/', import.meta.url));

@@ -2,8 +2,8 @@
  * Zone validation (every error and warning of compileZone) and lookup result kinds.
  */
 import t from 'tap';
-import { Name } from '../../src/dns/name.js';
-import { T } from '../../src/dns/types.js';
+import { Name } from '../../src/wire/name.js';
+import { T } from '../../src/wire/types.js';
 import { parseZone } from '../../src/zone/parser.js';
 import { compileZone } from '../../src/zone/zone.js';
 

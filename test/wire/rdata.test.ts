@@ -4,7 +4,7 @@
  */
 import t from 'tap';
 import dnsPacket from 'dns-packet';
-import { Name } from '../../src/dns/name.js';
+import { Name } from '../../src/wire/name.js';
 import { parseZone } from '../../src/zone/parser.js';
 import type { ZoneRecord } from '../../src/zone/record.js';
 

@@ -5,9 +5,9 @@
  */
 import { loadLbDir } from '../lb/config.js';
 import type { LbConfig } from '../lb/model.js';
-import type { Name } from '../dns/name.js';
+import type { Name } from '../wire/name.js';
 import { loadZonesDir } from '../zone/loader.js';
-import type { Problem } from '../zone/record.js';
+import type { Problem } from '../config/problem.js';
 import { ZoneSet } from '../zone/zoneset.js';
 
 export interface LoadedConfig {

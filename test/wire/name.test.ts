@@ -1,6 +1,6 @@
 /** Names: presentation parsing with escapes, limits, wire decoding with compression rules. */
 import t from 'tap';
-import { Name } from '../../src/dns/name.js';
+import { Name } from '../../src/wire/name.js';
 
 const origin = Name.fromText('Example.COM.');
 

@@ -2,9 +2,9 @@
  * This node's identity: the PoP code, country, region and coordinates that stand for
  * "the data centre that answered" in Cloudflare's model (pop_pools, location_strategy mode pop).
  */
-import { regionOf } from '../geo/regions.js';
-import { REGIONS, type Location, type Region } from '../lb/model.js';
-import { UsageError } from '../server/listen.js';
+import { regionOf } from './regions.js';
+import { REGIONS, type Location, type Region } from './location.js';
+import { UsageError } from '../config/usage.js';
 
 export interface PopFlags {
   pop?: string;

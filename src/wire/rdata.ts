@@ -4,10 +4,17 @@
  * `checkWire`, which validates the wire form and finds the embedded names, so text and
  * generic input are held to the same rules and `names` has one source of truth.
  */
-import { Name, NameError } from '../dns/name.js';
-import { T, typeToText } from '../dns/types.js';
+import { Name, NameError } from './name.js';
+import { T, typeToText } from './types.js';
 import type { EmbeddedName, Rdata } from './record.js';
-import type { Token } from './lexer.js';
+
+/** A word of presentation format (RFC 1035 §5.1), as the zone file lexer splits it. */
+export interface Token {
+  /** The text as written, without the surrounding quotes of a quoted string. */
+  readonly text: string;
+  readonly quoted: boolean;
+  readonly line: number;
+}
 
 /** An rdata problem; `line` is the offending token's line when known. */
 export class RdataError extends Error {

@@ -1,7 +1,7 @@
 /** EDNS Client Subnet option parsing and the echoed option (RFC 7871 §6, §7.2.1). */
 import t from 'tap';
-import { parseEcs } from '../../src/dns/ecs.js';
-import { MessageWriter } from '../../src/dns/writer.js';
+import { parseEcs } from '../../src/wire/ecs.js';
+import { MessageWriter } from '../../src/wire/writer.js';
 
 t.test('valid options', async (t) => {
   const v4 = parseEcs(Buffer.from([0, 1, 24, 0, 198, 51, 100]));

@@ -3,7 +3,7 @@
  * snapshot (static data, NXDOMAIN, referrals, errors: everything where no load balancer was
  * asked), kept encoded and sent again with only the ID patched. Steered answers depend on the
  * client, health and chance, so they are never kept; nor are answers with a DNS server
- * cookie (src/dns/cookies.ts), made for the client's address and the time. The cache belongs
+ * cookie (src/wire/server-cookies.ts), made for the client's address and the time. The cache belongs
  * to one snapshot: a reload, a health change or an override swaps the snapshot and starts an
  * empty cache.
  *

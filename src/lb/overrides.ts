@@ -4,7 +4,7 @@
  * configuration in which the overridden objects carry the forced `enabled`, so steering and
  * health monitors need no special case.
  */
-import type { LbConfig, LoadBalancer, Origin, Pool } from '../lb/model.js';
+import type { LbConfig, LoadBalancer, Origin, Pool } from './model.js';
 
 export interface Override {
   readonly pool: string;

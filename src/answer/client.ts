@@ -3,9 +3,10 @@
  * locations (looked up only when a load balancer asks), the key for hash steering, and the
  * ECS scope the decisions imply. Shared by the query path and explain.
  */
-import type { ClientSubnet } from './ecs.js';
-import type { Snapshot } from '../config/snapshot.js';
-import type { ClientInfo, Location } from '../lb/model.js';
+import type { ClientSubnet } from '../wire/ecs.js';
+import type { Snapshot } from '../snapshot/snapshot.js';
+import type { ClientInfo } from '../lb/model.js';
+import type { Location } from '../geo/location.js';
 import type { Decisions } from './steered.js';
 
 export interface LocatedClient {

@@ -3,17 +3,18 @@
  * (RFC 6891) and truncation (RFC 1035 §4.2.1, RFC 2181 §9). Transport-independent; the UDP and
  * TCP servers call `respond` with the message and the transport's size limit.
  */
-import { parseQuery, type Edns, type Query, type Question } from './query.js';
+import { parseQuery, type Edns, type Query, type Question } from '../wire/query.js';
 import { directLoadBalancers, resolve, type Resolution } from './resolve.js';
 import { Decisions, directRecords } from './steered.js';
-import { CLASS_ANY, CLASS_IN, RCODE, T } from './types.js';
-import { MessageWriter, optSize, writeOpt } from './writer.js';
-import { copyBytes } from './bytes.js';
-import type { Cookie, CookieAnswer } from './cookies.js';
+import { CLASS_ANY, CLASS_IN, RCODE, T } from '../wire/types.js';
+import { MessageWriter, optSize, writeOpt } from '../wire/writer.js';
+import { copyBytes } from '../wire/bytes.js';
+import type { CookieAnswer } from '../wire/server-cookies.js';
+import type { Cookie } from '../wire/cookie.js';
 import { ecsScope, locateClient, type LocatedClient } from './client.js';
 import type { LoadBalancer } from '../lb/model.js';
-import type { Name } from './name.js';
-import type { Snapshot } from '../config/snapshot.js';
+import type { Name } from '../wire/name.js';
+import type { Snapshot } from '../snapshot/snapshot.js';
 
 /** RFC 1035 §4.2.1: the UDP limit without EDNS. */
 export const CLASSIC_UDP_SIZE = 512;
@@ -41,7 +42,7 @@ export interface ResponseInfo {
   readonly ecs?: boolean;
   /**
    * The query carried a COOKIE option, and the response carries one with a server cookie made
-   * for this client address and time (RFC 7873): it is never cached (src/dns/answer-cache.ts).
+   * for this client address and time (RFC 7873): it is never cached (src/answer/answer-cache.ts).
    */
   readonly cookie?: boolean;
   /**

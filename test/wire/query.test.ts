@@ -1,7 +1,7 @@
 /** Query parsing: what is answered, what gets FORMERR/NOTIMP, what is dropped. */
 import t from 'tap';
 import dnsPacket from 'dns-packet';
-import { parseQuery } from '../../src/dns/query.js';
+import { parseQuery } from '../../src/wire/query.js';
 import { buildQuery } from '../helpers/client.js';
 
 const base = buildQuery('www.example.com', 'A', { id: 77 });

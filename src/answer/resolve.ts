@@ -3,12 +3,13 @@
  * question into an rcode, the AA flag and the three sections, following CNAME chains inside
  * the zones served here. Knows nothing of the wire; `respond.ts` writes the result.
  */
-import type { Name } from './name.js';
+import type { Name } from '../wire/name.js';
 import { isSteeredType, steeredAddresses, steeredAnswer, type SteeringContext } from './steered.js';
-import { RCODE, T } from './types.js';
-import type { RRset, Zone } from '../zone/zone.js';
+import { RCODE, T } from '../wire/types.js';
+import type { Zone } from '../zone/zone.js';
+import type { RRset } from '../wire/record.js';
 import type { LbConfig, LoadBalancer } from '../lb/model.js';
-import type { Snapshot } from '../config/snapshot.js';
+import type { Snapshot } from '../snapshot/snapshot.js';
 import type { ZoneSet } from '../zone/zoneset.js';
 
 export interface SectionEntry {

@@ -7,7 +7,7 @@ import type { Name } from './name.js';
 import { COMPRESSIBLE, CLASS_IN, T } from './types.js';
 import { ECS_OPTION, type ClientSubnet } from './ecs.js';
 import { copyBytes } from './bytes.js';
-import type { RRset } from '../zone/zone.js';
+import type { RRset } from './record.js';
 
 const HEADER = 12;
 const T_OPT = T.OPT;

@@ -5,7 +5,7 @@
  * steering never asks about origins of unmonitored pools.
  */
 import type { HealthView, LbConfig } from '../lb/model.js';
-import { SnapshotHealthView, type PoolHealthEntry } from '../health/view.js';
+import { SnapshotHealthView, type PoolHealthEntry } from './view.js';
 
 export interface HealthData {
   /** pool name -> [smoothed RTT in ms or null, [origin name, healthy (true/false) or null while unknown][]]. */

@@ -2,9 +2,10 @@
  * RRsets as presentation text (RFC 1035 §5.1 style lines), for explain output and status
  * pages. Common types are shown as dig shows them; others in RFC 3597 generic form.
  */
+import { ipv6OctetsText } from './ip.js';
 import { T, typeToText } from './types.js';
-import type { Rdata } from '../zone/record.js';
-import type { RRset } from '../zone/zone.js';
+import type { Rdata } from './record.js';
+import type { RRset } from './record.js';
 
 export function rrsetLines(rrset: RRset, ttl = rrset.ttl): string[] {
   const head = `${rrset.owner.toString()} ${ttl} IN ${typeToText(rrset.type)}`;
@@ -18,7 +19,7 @@ export function rdataText(type: number, r: Rdata): string {
     case T.A:
       return [...w].join('.');
     case T.AAAA:
-      return ipv6Text(w);
+      return ipv6OctetsText(w);
     case T.NS: case T.CNAME: case T.PTR:
       return name(0);
     case T.MX:
@@ -37,19 +38,4 @@ export function rdataText(type: number, r: Rdata): string {
     default:
       return `\\# ${w.length}${w.length ? ' ' + w.toString('hex').toUpperCase() : ''}`;
   }
-}
-
-function ipv6Text(w: Buffer): string {
-  const groups: string[] = [];
-  for (let i = 0; i < 16; i += 2) groups.push(w.readUInt16BE(i).toString(16));
-  // RFC 5952 §4.2: the longest run of two or more zero groups becomes "::".
-  let best = -1, bestLen = 1;
-  for (let i = 0; i < 8; ) {
-    let j = i;
-    while (j < 8 && groups[j] === '0') j++;
-    if (j - i > bestLen) { best = i; bestLen = j - i; }
-    i = j === i ? i + 1 : j;
-  }
-  if (best < 0) return groups.join(':');
-  return `${groups.slice(0, best).join(':')}::${groups.slice(best + bestLen).join(':')}`;
 }

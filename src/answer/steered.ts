@@ -3,15 +3,15 @@
  * flattened), a CNAME for a hostname origin with `flatten_cname: false`, and MX/SRV built from
  * the chosen pool. The load-balancing core decides; this file only writes records.
  */
-import { Name } from './name.js';
-import { CLASS_IN, T } from './types.js';
-import type { Snapshot } from '../config/snapshot.js';
+import { Name } from '../wire/name.js';
+import { CLASS_IN, T } from '../wire/types.js';
+import type { Snapshot } from '../snapshot/snapshot.js';
 import type { ClientInfo, LoadBalancer, Origin } from '../lb/model.js';
 import { persistentDecision } from '../lb/persistence.js';
 import { steer, type Decision } from '../lb/steer.js';
-import { addressRdata } from '../zone/rdata.js';
-import type { Rdata } from '../zone/record.js';
-import type { RRset } from '../zone/zone.js';
+import { addressRdata } from '../wire/rdata.js';
+import type { Rdata } from '../wire/record.js';
+import type { RRset } from '../wire/record.js';
 
 export type SteeredAnswer =
   | { readonly kind: 'rrset'; readonly rrset: RRset }

@@ -6,10 +6,10 @@
  */
 import t from 'tap';
 import { pino } from 'pino';
-import { loadConfig } from '../../src/config/load.js';
-import type { Snapshot } from '../../src/config/snapshot.js';
-import { AnswerCache } from '../../src/dns/answer-cache.js';
-import { Name, keyOfLabels } from '../../src/dns/name.js';
+import { loadConfig } from '../../src/snapshot/load.js';
+import type { Snapshot } from '../../src/snapshot/snapshot.js';
+import { AnswerCache } from '../../src/answer/answer-cache.js';
+import { Name, keyOfLabels } from '../../src/wire/name.js';
 import { ALL_HEALTHY } from '../../src/lb/model.js';
 import { PinTable } from '../../src/lb/persistence.js';
 import { mulberry32 } from '../../src/lb/random.js';

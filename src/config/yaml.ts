@@ -5,7 +5,7 @@
  * a wrong type or value; the caller drops the object when its error count went up.
  */
 import { isAlias, isMap, isScalar, isSeq, type Document, type LineCounter, type Scalar, type YAMLMap, type YAMLSeq } from 'yaml';
-import type { Problem } from '../zone/record.js';
+import type { Problem } from './problem.js';
 
 /** Where something was written: for messages that point back at the configuration. */
 export interface At {

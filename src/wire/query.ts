@@ -5,7 +5,7 @@
  */
 import { Name, type WireEnd } from './name.js';
 import { ECS_OPTION, EcsError, parseEcs, type ClientSubnet } from './ecs.js';
-import { COOKIE_OPTION, parseCookie, type Cookie } from './cookies.js';
+import { COOKIE_OPTION, parseCookie, type Cookie } from './cookie.js';
 import { OPCODE_QUERY, RCODE, T } from './types.js';
 
 export interface Edns {

@@ -9,13 +9,13 @@
  * directRecords counts the direct answers, so the test knows the direct path was taken.
  */
 import t, { type Test } from 'tap';
-import { loadConfig } from '../../src/config/load.js';
-import type { Snapshot } from '../../src/config/snapshot.js';
-import { ServerCookies, randomCookieSecrets } from '../../src/dns/cookies.js';
-import type * as RespondModule from '../../src/dns/respond.js';
-import * as steered from '../../src/dns/steered.js';
-import { Name } from '../../src/dns/name.js';
-import { T } from '../../src/dns/types.js';
+import { loadConfig } from '../../src/snapshot/load.js';
+import type { Snapshot } from '../../src/snapshot/snapshot.js';
+import { ServerCookies, randomCookieSecrets } from '../../src/wire/server-cookies.js';
+import type * as RespondModule from '../../src/answer/respond.js';
+import * as steered from '../../src/answer/steered.js';
+import { Name } from '../../src/wire/name.js';
+import { T } from '../../src/wire/types.js';
 import { openGeoLocator } from '../../src/geo/locator.js';
 import type { HealthView } from '../../src/lb/model.js';
 import { PinTable } from '../../src/lb/persistence.js';
@@ -68,8 +68,8 @@ const lbConfig = { ...loaded.lb, loadBalancers: new Map([...loaded.lb.loadBalanc
 /** respond.js with directRecords counted: how many queries the direct path answered. */
 async function spied(t: Test): Promise<{ mod: typeof RespondModule; direct: () => number }> {
   let direct = 0;
-  const mod = await t.mockImport<typeof RespondModule>('../../src/dns/respond.js', {
-    '../../src/dns/steered.js': {
+  const mod = await t.mockImport<typeof RespondModule>('../../src/answer/respond.js', {
+    '../../src/answer/steered.js': {
       ...steered,
       directRecords: (...args: Parameters<typeof steered.directRecords>) => {
         const r = steered.directRecords(...args);

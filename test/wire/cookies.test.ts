@@ -4,18 +4,11 @@
  * §5.2.2).
  */
 import t from 'tap';
-import { siphash24 } from '../../src/dns/siphash.js';
-import {
-  addressOctets,
-  COOKIE_OPTION,
-  createServerCookie,
-  formatCookieSecrets,
-  parseCookie,
-  parseCookieSecrets,
-  ServerCookies,
-  type CookieSecrets,
-} from '../../src/dns/cookies.js';
-import { parseQuery } from '../../src/dns/query.js';
+import { siphash24 } from '../../src/wire/siphash.js';
+import { addressOctets } from '../../src/wire/ip.js';
+import { createServerCookie, formatCookieSecrets, parseCookieSecrets, ServerCookies, type CookieSecrets } from '../../src/wire/server-cookies.js';
+import { COOKIE_OPTION, parseCookie } from '../../src/wire/cookie.js';
+import { parseQuery } from '../../src/wire/query.js';
 import dnsPacket from 'dns-packet';
 
 const hex = (s: string) => Buffer.from(s, 'hex');

@@ -1,10 +1,10 @@
 /** The response writer: compression pointers, RFC 3597 non-compression, whole-RRset rollback. */
 import t from 'tap';
 import dnsPacket from 'dns-packet';
-import { Name } from '../../src/dns/name.js';
-import { T } from '../../src/dns/types.js';
-import { MessageWriter } from '../../src/dns/writer.js';
-import type { RRset } from '../../src/zone/zone.js';
+import { Name } from '../../src/wire/name.js';
+import { T } from '../../src/wire/types.js';
+import { MessageWriter } from '../../src/wire/writer.js';
+import type { RRset } from '../../src/wire/record.js';
 import { dataOf } from '../helpers/client.js';
 
 const n = (s: string) => Name.fromText(s);

@@ -1,6 +1,6 @@
 /**
- * DNS Cookies (RFC 7873) with interoperable server cookies (RFC 9018): parsing the COOKIE
- * option of a query, and the option of the response: the client cookie echoed with a server
+ * DNS Cookies (RFC 7873) with interoperable server cookies (RFC 9018): the COOKIE option of
+ * the response (the query's is read by cookie.ts): the client cookie echoed with a server
  * cookie made from it, the client's address, the time and a secret shared by every server
  * answering on the same address (workers, anycast instances: the same --cookie-secret).
  *
@@ -9,16 +9,10 @@
  * which can exempt the clients whose server cookie verifies (`answer(...).valid`).
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { isIP } from 'node:net';
-import { parseAddress } from '../geo/overrides.js';
+import { CLIENT_COOKIE, COOKIE_OPTION, type Cookie } from './cookie.js';
+import { addressOctets } from './ip.js';
 import { siphash24 } from './siphash.js';
 
-/** RFC 7873 §4: option code 10. */
-export const COOKIE_OPTION = 10;
-/** RFC 7873 §4: the client cookie is 8 octets, a server cookie 8 to 32. */
-const CLIENT_COOKIE = 8;
-const SERVER_COOKIE_MIN = 8;
-const SERVER_COOKIE_MAX = 32;
 /** RFC 9018 §4: version 1 server cookie: version, 3 reserved, 4 timestamp, 8 hash octets. */
 const VERSION = 1;
 const SERVER_COOKIE_V1 = 16;
@@ -31,24 +25,6 @@ const MAX_FUTURE = 300;
 const RENEW_AFTER = 1800;
 /** RFC 9018 §4.4: a 128-bit SipHash key. */
 export const SECRET_SIZE = 16;
-
-export interface Cookie {
-  /** The 8 octets the client chose, echoed as they are. */
-  readonly client: Buffer;
-  /** The server cookie the client learned, when it sent one (8 to 32 octets). */
-  readonly server?: Buffer;
-}
-
-export class CookieError extends Error {}
-
-/** RFC 7873 §5.2.2: an option of another length than 8 or 16 to 40 octets is FORMERR. */
-export function parseCookie(data: Buffer): Cookie {
-  const serverSize = data.length - CLIENT_COOKIE;
-  if (serverSize !== 0 && (serverSize < SERVER_COOKIE_MIN || serverSize > SERVER_COOKIE_MAX)) {
-    throw new CookieError(`COOKIE option of ${data.length} octets: expected 8 (client cookie) or 16 to 40 (client and server cookie)`);
-  }
-  return { client: data.subarray(0, CLIENT_COOKIE), server: serverSize > 0 ? data.subarray(CLIENT_COOKIE) : undefined };
-}
 
 /** The secret server cookies are made with, and the one before it, still accepted (RFC 9018 §5). */
 export interface CookieSecrets {
@@ -164,21 +140,3 @@ function hashInput(into: Buffer, client: Buffer, head: Buffer, address: Buffer):
   return CLIENT_COOKIE + 8 + address.length;
 }
 
-/**
- * The client's address as 4 or 16 octets (RFC 9018 §4.4); an IPv4 address a dual-stack socket
- * reports as ::ffff:a.b.c.d (RFC 4291 §2.5.5.2) is its 4 octets, as an IPv4 socket would see it.
- */
-export function addressOctets(address: string): Buffer | undefined {
-  const zone = address.indexOf('%');
-  let ip = zone < 0 ? address : address.slice(0, zone);
-  if (ip.slice(0, 7).toLowerCase() === '::ffff:' && isIP(ip.slice(7)) === 4) ip = ip.slice(7);
-  const family = isIP(ip);
-  if (family !== 4 && family !== 6) return undefined;
-  parseAddress(ip, family, WORDS);
-  const out = Buffer.allocUnsafe(family === 4 ? 4 : 16);
-  for (let i = 0; i < out.length; i += 4) out.writeUInt32BE(WORDS[i / 4], i);
-  return out;
-}
-
-/** Scratch for addressOctets (synchronous, so one is enough). */
-const WORDS = new Uint32Array(4);

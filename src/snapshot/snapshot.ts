@@ -3,20 +3,15 @@
  * node's location and the addresses of hostname origins. Reloads and health changes build a
  * new Snapshot and swap it in whole; a query reads the current one once and uses only it.
  */
-import type { Rdata } from '../zone/record.js';
+import type { Rdata } from '../wire/record.js';
 import type { ZoneSet } from '../zone/zoneset.js';
-import type { Name } from '../dns/name.js';
-import type { HealthView, LbConfig, Location } from '../lb/model.js';
-import type { AsnLookup, PinTable } from '../lb/persistence.js';
-import type { ServerCookies } from '../dns/cookies.js';
-
-/** Addresses of hostname origins outside our zones, kept fresh in the background. */
-export interface HostnameAddresses {
-  /** A or AAAA rdata for `name`, or undefined when not (yet) known. Never waits. */
-  get(name: Name, type: number): readonly Rdata[] | undefined;
-}
-
-export const NO_HOSTNAMES: HostnameAddresses = { get: () => undefined };
+import type { Name } from '../wire/name.js';
+import type { HealthView, LbConfig } from '../lb/model.js';
+import type { Location } from '../geo/location.js';
+import type { PinTable } from '../lb/persistence.js';
+import type { AsnLookup } from '../geo/asn.js';
+import type { ServerCookies } from '../wire/server-cookies.js';
+import type { HostnameAddresses } from '../lb/hostnames.js';
 
 /** Where an address is (src/geo/locator.ts); `prefixLength` is the network that decided. */
 export interface Geolocation {

@@ -7,13 +7,13 @@
  * under several health views, with the same seeded random source on each side.
  */
 import t from 'tap';
-import { loadConfig } from '../../src/config/load.js';
-import type { Snapshot } from '../../src/config/snapshot.js';
-import { Name } from '../../src/dns/name.js';
-import { directLoadBalancers, resolve, resolveInZones, type Resolution } from '../../src/dns/resolve.js';
-import { T } from '../../src/dns/types.js';
+import { loadConfig } from '../../src/snapshot/load.js';
+import type { Snapshot } from '../../src/snapshot/snapshot.js';
+import { Name } from '../../src/wire/name.js';
+import { directLoadBalancers, resolve, resolveInZones, type Resolution } from '../../src/answer/resolve.js';
+import { T } from '../../src/wire/types.js';
 import type { HealthView } from '../../src/lb/model.js';
-import { Decisions } from '../../src/dns/steered.js';
+import { Decisions } from '../../src/answer/steered.js';
 import { mulberry32 } from '../../src/lb/random.js';
 import { client, health } from '../helpers/lb.js';
 
