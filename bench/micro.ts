@@ -61,7 +61,7 @@ async function main(): Promise<void> {
   const snap = { zones: cfg.zones, lb: cfg.lb, health: m.model.ALL_HEALTHY, pop: {}, hostnames: { get: () => undefined }, random: Math.random, geo: geo.locator, persistence: new m.persistence.PinTable({}) };
   // Only the per-query observer is timed; the health monitor is read at scrape time, never here.
   const noMonitor = {} as import('../src/health/monitor.js').HealthMonitor;
-  const metrics = new m.metrics.Metrics({ health: noMonitor, persistence: snap.persistence }, geo.locator);
+  const metrics = new m.metrics.Metrics({ health: noMonitor, persistence: snap.persistence, geo: geo.locator });
   const wanted = values.scenarios?.split(',');
   const seconds = Number(values.seconds);
   // A logger that logs nothing: the handler asks it only whether debug is on, and for errors.

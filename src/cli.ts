@@ -9,7 +9,7 @@ import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { explain, ExplainError } from './api/explain.js';
-import { startApp } from './app.js';
+import { startApp } from './app/app.js';
 import { startApi, type RunningApi } from './api/http.js';
 import { loadConfig } from './snapshot/load.js';
 import { parsePop } from './geo/pop.js';

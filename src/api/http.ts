@@ -6,17 +6,33 @@
  */
 import http from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
-import type { App } from '../app.js';
+import type { HealthMonitor } from '../health/monitor.js';
+import type { Overrides } from '../lb/overrides.js';
 import type { Logger } from '../log.js';
+import type { ReloadResult } from '../snapshot/load.js';
+import type { Snapshot } from '../snapshot/snapshot.js';
 import type { Decision } from '../lb/steer.js';
 import { explain, ExplainError } from './explain.js';
+import type { Metrics } from './metrics.js';
+
+/** What the API reads and acts on: the running app (src/app/app.ts), as seen from here. */
+export interface ApiTarget {
+  readonly store: { readonly current: Snapshot };
+  readonly health: Pick<HealthMonitor, 'status' | 'firstRoundDone'>;
+  readonly metrics: Metrics;
+  readonly overrides: Overrides;
+  reload(reason?: string): Promise<ReloadResult>;
+  setOverride(pool: string, origin: string | undefined, enabled: boolean | undefined): boolean;
+  /** Reasons, besides zones and health, that this instance is not ready yet. */
+  notReady(): readonly string[];
+}
 
 export interface ApiOptions {
   readonly host: string;
   readonly port: number;
   /** Bearer token for admin calls; without one every admin call is refused (403). */
   readonly token?: string;
-  readonly app: App;
+  readonly app: ApiTarget;
   readonly log: Logger;
 }
 
@@ -111,7 +127,7 @@ export function startApi(opts: ApiOptions): Promise<RunningApi> {
 const OVERRIDE_PATH = /^\/v1\/pools\/([^/]+)(?:\/origins\/([^/]+))?\/(enable|disable|clear)$/;
 
 /** POST /v1/pools/{pool}[/origins/{origin}]/enable|disable|clear: admin runtime overrides. */
-function overrideRoute(app: App, path: string): { method: 'POST'; admin: true; handle: Handler } | undefined {
+function overrideRoute(app: ApiTarget, path: string): { method: 'POST'; admin: true; handle: Handler } | undefined {
   const m = OVERRIDE_PATH.exec(path);
   if (!m) return undefined;
   const pool = decodeURIComponent(m[1]);
@@ -136,7 +152,7 @@ function authorize(req: http.IncomingMessage, token: string | undefined): void {
   if (given.length !== want.length || !timingSafeEqual(given, want)) throw new HttpError(401, 'missing or wrong bearer token');
 }
 
-function readiness(app: App) {
+function readiness(app: ApiTarget) {
   const zones = app.store.current.zones.size;
   const healthReady = app.health.firstRoundDone();
   const reasons: string[] = [];
@@ -147,7 +163,7 @@ function readiness(app: App) {
 }
 
 /** Close to Cloudflare's pool-health shape: per pool, its origins with health, RTT, reason. */
-function status(app: App) {
+function status(app: ApiTarget) {
   const h = app.health.status();
   const snap = app.store.current;
   return {
@@ -169,7 +185,7 @@ function iso(ms: number | undefined): string | undefined {
   return ms === undefined ? undefined : new Date(ms).toISOString();
 }
 
-function explainJson(app: App, url: URL) {
+function explainJson(app: ApiTarget, url: URL) {
   const name = url.searchParams.get('name');
   if (!name) throw new HttpError(400, 'name is required, e.g. /v1/explain?name=www.example.com&type=A');
   try {

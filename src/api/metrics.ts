@@ -43,6 +43,13 @@ export function mergeStats(list: readonly QueryStats[]): QueryStats {
   };
 }
 
+/** What the metrics read when scraped (getters are fine: they are read each time). */
+export interface MetricsSources {
+  readonly health: HealthMonitor;
+  readonly persistence: PinTable;
+  readonly answerCache?: AnswerCache;
+  readonly geo?: GeoLocator;
+}
 
 export class Metrics {
   readonly registry = new Registry();
@@ -62,8 +69,8 @@ export class Metrics {
    * `stats` gives the query path's figures when /metrics is scraped: by default this process's
    * own (tally, answer cache, geolocation cache, pins); with workers, the sum of theirs.
    */
-  constructor(app: { readonly health: HealthMonitor; readonly persistence: PinTable; readonly answerCache?: AnswerCache }, geo: GeoLocator | undefined, stats?: () => Promise<QueryStats>) {
-    this.stats = stats ?? (async () => localStats(this.tally, app.answerCache, geo, app.persistence));
+  constructor(app: MetricsSources, stats?: () => Promise<QueryStats>) {
+    this.stats = stats ?? (async () => localStats(this.tally, app.answerCache, app.geo, app.persistence));
     const registers = [this.registry];
     new Gauge({
       name: 'steerdns_origin_healthy', help: 'Origin health: 1 healthy, 0 unhealthy or no result yet (monitored origins only)', labelNames: ['pool', 'origin'] as const, registers,

@@ -1,7 +1,7 @@
 /**
- * Reading typed values out of a parsed YAML document for the `*.lb.yaml` loader. Every value
- * is a `Field`: a node with its field path (`pools[1].origins[0].weight`) and 1-based line, so
- * each problem names what is wrong and where. Readers report a problem and return undefined on
+ * Reading typed values out of a parsed YAML document, for every YAML file we read (`*.lb.yaml`,
+ * geo overrides). Every value is a `Field`: a node with its field path
+ * (`pools[1].origins[0].weight`) and 1-based line, so each problem names what is wrong and where. Readers report a problem and return undefined on
  * a wrong type or value; the caller drops the object when its error count went up.
  */
 import { isAlias, isMap, isScalar, isSeq, type Document, type LineCounter, type Scalar, type YAMLMap, type YAMLSeq } from 'yaml';

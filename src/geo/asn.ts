@@ -6,7 +6,7 @@
 import maxmind, { type Reader, type Response } from 'maxmind';
 import type { Problem } from '../config/problem.js';
 
-/** The resolver's autonomous system from an ASN database (src/geo/asn.ts). */
+/** The autonomous system of an address, from an ASN database. */
 export interface AsnLookup {
   lookup(ip: string): number | undefined;
 }

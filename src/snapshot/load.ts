@@ -45,3 +45,24 @@ export function externalHostnames(cfg: LoadedConfig): Name[] {
   }
   return [...out.values()];
 }
+
+/** What a reload did. */
+export interface ReloadResult {
+  /** True when the new configuration is being served. */
+  readonly ok: boolean;
+  readonly problems: readonly Problem[];
+  readonly zones: number;
+  readonly loadBalancers: number;
+}
+
+/**
+ * What a new configuration would stop serving: zones and load balancers served now that it
+ * lacks while it has errors (so their absence is a failure, not an edit that removed them).
+ */
+export function losses(current: LoadedConfig, next: LoadedConfig): string[] {
+  if (!next.problems.some((p) => p.severity === 'error')) return [];
+  const lost: string[] = [];
+  for (const z of current.zones.zones) if (![...next.zones.zones].some((n) => n.origin.key === z.origin.key)) lost.push(`zone ${z.origin}`);
+  for (const key of current.lb.loadBalancers.keys()) if (!next.lb.loadBalancers.has(key)) lost.push(`load balancer ${key}`);
+  return lost;
+}

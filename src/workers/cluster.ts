@@ -9,7 +9,7 @@
  * its own in each worker's environment, so a server cookie from one worker verifies in all.
  */
 import cluster, { type Worker } from 'node:cluster';
-import type { App } from '../app.js';
+import type { App } from '../app/app.js';
 import { mergeStats, type QueryStats } from '../api/metrics.js';
 import type { Override } from '../lb/overrides.js';
 import type { Snapshot } from '../snapshot/snapshot.js';

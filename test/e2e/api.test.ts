@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { startApp, type App } from '../../src/app.js';
+import { startApp, type App } from '../../src/app/app.js';
 import { startApi, type RunningApi } from '../../src/api/http.js';
 import { dataOf, query } from '../helpers/client.js';
 

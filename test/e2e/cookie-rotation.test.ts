@@ -6,7 +6,7 @@
 import t from 'tap';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
-import { startApp } from '../../src/app.js';
+import { startApp } from '../../src/app/app.js';
 import type { CookieSecrets } from '../../src/wire/server-cookies.js';
 import { buildQuery, cookieOf, decode, sendUdp } from '../helpers/client.js';
 

@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { startApp, type App } from '../../src/app.js';
+import { startApp, type App } from '../../src/app/app.js';
 import { dataOf, query } from '../helpers/client.js';
 
 interface Backend { address: string; port: number; server?: http.Server }

@@ -12,7 +12,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
-import { startApp, type App } from '../../src/app.js';
+import { startApp, type App } from '../../src/app/app.js';
 import type { RrlOptions } from '../../src/server/rrl.js';
 import { buildQuery, cookieOf, decode, flagsOf, sendTcp, sendUdp, type Reply } from '../helpers/client.js';
 import { CLI, startCli } from '../helpers/cli.js';

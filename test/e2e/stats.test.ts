@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { Writable } from 'node:stream';
 import dnsPacket from 'dns-packet';
 import { pino } from 'pino';
-import { startApp } from '../../src/app.js';
+import { startApp } from '../../src/app/app.js';
 import { sendUdp } from '../helpers/client.js';
 
 const ZONES = fileURLToPath(new URL('../fixtures/geo-e2e/', import.meta.url));

@@ -1,0 +1,204 @@
+/**
+ * The running nameserver as `steerdns serve` starts it, put together from its parts in
+ * start-up order (each in its own file here, with a start, a say in each new configuration
+ * and a stop). Tests start this same thing in-process.
+ */
+import { localStats, Metrics, type QueryStats } from '../api/metrics.js';
+import { AnswerCache, DEFAULT_ANSWER_CACHE_SIZE } from '../answer/answer-cache.js';
+import type { GeoOptions } from '../geo/locator.js';
+import type { Location } from '../geo/location.js';
+import { viewOf, type HealthData } from '../health/data.js';
+import type { HealthMonitor } from '../health/monitor.js';
+import { probeFor, targetFor } from '../health/probes.js';
+import { DEFAULT_HOSTNAME_OPTIONS, HostnameCache } from '../lb/hostnames.js';
+import { ALL_HEALTHY } from '../lb/model.js';
+import { applyOverrides, type Override, type Overrides } from '../lb/overrides.js';
+import { PinTable } from '../lb/persistence.js';
+import type { Logger } from '../log.js';
+import type { RrlOptions } from '../server/rrl.js';
+import type { ListenAddress, RunningServer } from '../server/server.js';
+import type { TcpOptions } from '../server/tcp.js';
+import { externalHostnames, type LoadedConfig, type ReloadResult } from '../snapshot/load.js';
+import type { SnapshotStore } from '../snapshot/store.js';
+import type { CookieSecrets, ServerCookies } from '../wire/server-cookies.js';
+import { Configuration } from './configuration.js';
+import { CookieRotation } from './cookies.js';
+import { Geolocation } from './geolocation.js';
+import { Health, probeAddresses } from './health.js';
+import { cacheStatistics, directoryWatch } from './housekeeping.js';
+import { Listeners } from './listeners.js';
+import { startParts, stopParts, type Part } from './part.js';
+import { RuntimeOverrides } from './overrides.js';
+import { Snapshots } from './snapshots.js';
+
+export type { ReloadResult };
+
+export interface AppOptions {
+  readonly zonesDir: string;
+  readonly listen: readonly ListenAddress[];
+  readonly log: Logger;
+  readonly pop?: Location;
+  readonly tcp?: Partial<TcpOptions>;
+  /** Resolvers (HOST:PORT) for hostname origins outside our zones; default: the system's. */
+  readonly resolvers?: readonly string[];
+  /** Random source for weighted choices (seeded in tests). */
+  readonly random?: () => number;
+  /** Concurrent probe attempts across all monitors. */
+  readonly probeConcurrency?: number;
+  /** Geolocation databases, overrides and cache size (default: the shipped country database). */
+  readonly geo?: GeoOptions;
+  /** ASN mmdb for persistence keyed on `resolver_network`. */
+  readonly asnDatabase?: string;
+  /** Pins kept for DNS persistence (default 100,000). */
+  readonly persistenceMaxEntries?: number;
+  /** Entries per generation of the answer cache (default 10,000); 0 turns it off. */
+  readonly answerCacheSize?: number;
+  /** Response rate limiting of UDP responses (--rrl ...); default off. */
+  readonly rrl?: RrlOptions;
+  /** DNS Cookies secrets (--cookie-secret); default: a random one for this process. */
+  readonly cookieSecrets?: CookieSecrets;
+  /** Draw a new random cookie secret this often (ms), the previous one still accepted; 0: never (a configured secret). */
+  readonly cookieRotateMs?: number;
+  /** Told of each rotation (a primary passes the secrets on to its workers). */
+  readonly onCookieRotate?: (secrets: CookieSecrets) => void;
+  /**
+   * Where health comes from: `probe` (default) runs the monitors here; `remote` runs none and
+   * takes what `setHealthData` is given (a worker, fed by the primary that probes).
+   */
+  readonly health?: 'probe' | 'remote';
+  /** Listen with the port shared by several processes (cluster workers). */
+  readonly sharedPorts?: boolean;
+  /** With `health: 'remote'`: the health to answer with from the first query (the primary's). */
+  readonly initialHealth?: HealthData;
+  /** Runtime overrides in force from the first query (a worker: its primary's). */
+  readonly initialOverrides?: readonly Override[];
+  /** Where /metrics reads the query path's figures (a primary: its workers'); default this process's. */
+  readonly queryStats?: () => Promise<QueryStats>;
+  /** Reasons, besides zones and health, that this instance is not ready yet (workers starting). */
+  readonly notReady?: () => readonly string[];
+  /** Clock of the pin table in milliseconds (tests). */
+  readonly now?: () => number;
+  /** Reload when files in the zones directory change, after this quiet time (ms); 0 = do not watch. */
+  readonly watchDebounceMs?: number;
+  /** Log cache statistics this often (ms); default 15 minutes, 0 = never. */
+  readonly statsIntervalMs?: number;
+}
+
+export interface App {
+  readonly server: RunningServer;
+  readonly store: SnapshotStore;
+  readonly health: HealthMonitor;
+  readonly persistence: PinTable;
+  readonly metrics: Metrics;
+  /** The configuration being served (replaced by each successful reload). */
+  readonly loaded: LoadedConfig;
+  /** Loads the zones directory again and swaps it in if nothing served now would be lost. */
+  reload(reason?: string): Promise<ReloadResult>;
+  /** Runtime overrides from the admin API, kept across reloads until cleared. */
+  readonly overrides: Overrides;
+  /**
+   * Forces a pool (or an origin of it) enabled or disabled, or clears that override
+   * (`enabled` undefined). Returns false when no such pool or origin is configured.
+   */
+  setOverride(pool: string, origin: string | undefined, enabled: boolean | undefined): boolean;
+  /** Replaces every override at once (a worker following its primary). */
+  replaceOverrides(list: readonly Override[]): void;
+  /** Health from the primary (with `health: 'remote'`). */
+  setHealthData(data: HealthData): void;
+  /** What this process's query path has done (metrics; a worker reports it to the primary). */
+  queryStats(): QueryStats;
+  /** Reasons, besides zones and health, that this instance is not ready yet. */
+  notReady(): readonly string[];
+  /** DNS Cookies: the server cookie secrets (state beside the snapshot, like the pins). */
+  readonly cookies: ServerCookies;
+  close(): Promise<void>;
+}
+
+export async function startApp(opts: AppOptions): Promise<App> {
+  const { log } = opts;
+  const pins = new PinTable({ maxEntries: opts.persistenceMaxEntries, now: opts.now });
+  const cacheSize = opts.answerCacheSize ?? DEFAULT_ANSWER_CACHE_SIZE;
+  const answerCache = cacheSize > 0 ? new AnswerCache(cacheSize) : undefined;
+  const hostnames = new HostnameCache(log, { ...DEFAULT_HOSTNAME_OPTIONS, servers: opts.resolvers });
+  /** Tells every part, in order, of the configuration now served. */
+  const serve = (config: LoadedConfig): void => {
+    const served = { config, lb: applyOverrides(config.lb, overrides.current) };
+    for (const p of parts) p.serve?.(served);
+  };
+
+  const config = new Configuration(opts.zonesDir, opts.pop ?? {}, log, (result) => metrics.reloads.inc({ result }), serve);
+  const geo = new Geolocation(opts.geo, opts.asnDatabase, log);
+  const cookies = new CookieRotation(opts.cookieSecrets, opts.cookieRotateMs ?? 0, opts.onCookieRotate, log);
+  const overrides = new RuntimeOverrides(opts.initialOverrides ?? [], () => config.current, () => serve(config.current), log);
+  const snapshots = new Snapshots(() => ({
+    zones: config.current.zones,
+    lb: applyOverrides(config.current.lb, overrides.current),
+    health: ALL_HEALTHY,
+    pop: opts.pop ?? {},
+    hostnames,
+    random: opts.random ?? Math.random,
+    geo: geo.locator,
+    asn: geo.asn,
+    // State beside the configuration: every snapshot swapped in (health, reload) carries the same.
+    persistence: pins,
+    cookies: cookies.cookies,
+  }));
+  const health = new Health(
+    opts.health ?? 'probe',
+    {
+      probe: (target, signal) => probeFor(target.monitor.type)(target, signal),
+      targetFor,
+      resolveAddresses: probeAddresses(() => snapshots.store.current, hostnames),
+      onChange: (view) => snapshots.store.setHealth(view),
+      onRound: (monitor, round) => metrics.probe(monitor, round),
+      log,
+      concurrency: opts.probeConcurrency,
+    },
+    () => config.current.lb,
+    opts.initialHealth,
+  );
+  // Metrics read health, pins, caches and geolocation when scraped.
+  const metrics = new Metrics({ health: health.monitor, persistence: pins, answerCache, get geo() { return geo.locator; } }, opts.queryStats);
+  const listeners = new Listeners({ listen: opts.listen, snapshot: () => snapshots.store.current, log, tcp: opts.tcp, observe: metrics.observe, answerCache, shared: opts.sharedPorts }, opts.rrl);
+
+  // In start-up order; they stop in reverse.
+  const parts: Part[] = [
+    config, // the zones directory, loaded
+    geo, // databases that locate clients
+    cookies, // server cookie secrets, rotated
+    { // hostname origins outside our zones, resolved in the background
+      start: () => hostnames.track(externalHostnames(config.current)),
+      serve: (s) => hostnames.track(externalHostnames(s.config)),
+      stop: () => hostnames.stop(),
+    },
+    snapshots, // the store queries read, made from all of the above
+    health, // monitors probing (or the primary's health)
+    listeners, // UDP and TCP, answering
+    // a log line with the caches' figures now and then, and reloads when the zones directory changes
+    cacheStatistics(opts.statsIntervalMs ?? 15 * 60_000, log, () => geo.locator, pins),
+    directoryWatch(opts.zonesDir, opts.watchDebounceMs ?? 1000, () => void config.reload('files changed').catch((err) => log.error({ err }, 'reload failed')), log),
+  ];
+  await startParts(parts);
+
+  return {
+    server: listeners.server,
+    store: snapshots.store,
+    health: health.monitor,
+    persistence: pins,
+    metrics,
+    get loaded() {
+      return config.current;
+    },
+    reload: (reason) => config.reload(reason),
+    get overrides() {
+      return overrides.current;
+    },
+    setOverride: (pool, origin, enabled) => overrides.set(pool, origin, enabled),
+    replaceOverrides: (list) => overrides.replace(list),
+    setHealthData: (data) => snapshots.store.setHealth(viewOf(data)),
+    queryStats: () => localStats(metrics.tally, answerCache, geo.locator, pins),
+    notReady: () => opts.notReady?.() ?? [],
+    cookies: cookies.cookies,
+    close: () => stopParts(parts),
+  };
+}
