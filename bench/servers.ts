@@ -1,7 +1,8 @@
 /** Starts the servers under test (steerdns, the ceiling) pinned to a CPU, and reads their memory. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import dnsPacket from 'dns-packet';
 
@@ -26,7 +27,7 @@ export interface SteerdnsOptions {
 }
 
 export async function startSteerdns(opts: SteerdnsOptions): Promise<Server & { readySeconds: number }> {
-  const args = [...(opts.nodeArgs ?? []), join(opts.root, 'dist/cli.js'), 'serve', '--zones', opts.zones, '--listen', `127.0.0.1:${opts.port}`, '--api', 'off', '--no-watch', '--log-level', 'warn', ...(opts.extraArgs ?? [])];
+  const args = [...(opts.nodeArgs ?? []), join(opts.root, 'dist/cli.js'), 'serve', '--zones', opts.zones, '--listen', `127.0.0.1:${opts.port}`, '--api', 'off', '--no-watch', '--log-level', 'warn', '--state-dir', mkdtempSync(join(tmpdir(), 'steerdns-bench-state-')), ...(opts.extraArgs ?? [])];
   const started = process.hrtime.bigint();
   const child = pinned(opts.cpu, process.execPath, args);
   const server = wrap(child, opts.port);

@@ -16,7 +16,7 @@ const SRC = resolve(dirname(fileURLToPath(import.meta.url)), '../src');
  * one line are peers that may not import each other. Top-level files count as folders.
  */
 export const LAYERS: readonly (readonly string[])[] = [
-  ['wire', 'log.ts'],
+  ['wire', 'log.ts', 'version.ts'],
   ['config'],
   ['zone'],
   ['geo'],
@@ -27,6 +27,7 @@ export const LAYERS: readonly (readonly string[])[] = [
   ['server', 'api'],
   ['app'],
   ['workers', 'demo'],
+  ['cli'],
   ['cli.ts'],
 ];
 

@@ -6,12 +6,13 @@
 import { parseQuery, type Edns, type Query, type Question } from '../wire/query.js';
 import { directLoadBalancers, resolve, type Resolution } from './resolve.js';
 import { Decisions, directRecords } from './steered.js';
-import { CLASS_ANY, CLASS_IN, RCODE, T } from '../wire/types.js';
+import { CLASS_ANY, CLASS_CH, CLASS_IN, RCODE, T } from '../wire/types.js';
 import { MessageWriter, optSize, writeOpt } from '../wire/writer.js';
 import { copyBytes } from '../wire/bytes.js';
 import type { CookieAnswer } from '../wire/server-cookies.js';
 import type { Cookie } from '../wire/cookie.js';
 import { ecsScope, locateClient, type LocatedClient } from './client.js';
+import { chaosAnswer, nsidOption } from './identity.js';
 import type { LoadBalancer } from '../lb/model.js';
 import type { Name } from '../wire/name.js';
 import type { Snapshot } from '../snapshot/snapshot.js';
@@ -77,23 +78,24 @@ function respondTo(snap: Snapshot, msg: Buffer, tcp: boolean, clientAddress: str
     const qn = parsed.question;
     if (qn) w.question(qn.qname, qn.qtype, qn.qclass);
     const cookie = parsed.edns && cookieAnswer(snap, parsed.cookie, clientAddress);
-    if (parsed.edns) w.opt(EDNS_UDP_SIZE, parsed.rcode, parsed.edns.dnssecOk, undefined, 0, cookie?.option);
+    if (parsed.edns) w.opt(EDNS_UDP_SIZE, parsed.rcode, parsed.edns.dnssecOk, undefined, 0, optionsOf(snap, parsed.edns, cookie));
     return { response: w.finish(), rcode: parsed.rcode, reason: parsed.reason, question: qn, cookie: cookie !== undefined, cookieValid: cookie?.valid === true };
   }
 
   const q = parsed.query;
   const limit = tcp ? TCP_MAX : udpLimit(q.edns);
   const cookie = cookieAnswer(snap, q.cookie, clientAddress);
+  const options = optionsOf(snap, q.edns, cookie);
   if (direct && (q.qtype === T.A || q.qtype === T.AAAA) && q.qclass === CLASS_IN && (!q.edns || q.edns.version === 0)) {
     const lb = directLoadBalancers(snap).get(q.qname.key);
     if (lb !== undefined) {
       const located = locateClient(snap, q.ecs, clientAddress);
       const taken = new Decisions();
       // Anything the direct answer does not cover goes the general way, with the decision kept.
-      return answerDirect(snap, msg, q, lb, limit, cookie, located, taken) ?? answer(snap, q, limit, cookie, clientAddress, located, taken);
+      return answerDirect(snap, msg, q, lb, limit, cookie, options, located, taken) ?? answer(snap, q, limit, cookie, options, clientAddress, located, taken);
     }
   }
-  return answer(snap, q, limit, cookie, clientAddress);
+  return answer(snap, q, limit, cookie, options, clientAddress);
 }
 
 /**
@@ -103,7 +105,7 @@ function respondTo(snap: Snapshot, msg: Buffer, tcp: boolean, clientAddress: str
  * bytes are those the general path writes. Undefined when the general path must answer: a
  * hostname origin, no address of the family (NODATA), or a message over the size limit.
  */
-function answerDirect(snap: Snapshot, msg: Buffer, q: Query, lb: LoadBalancer, limit: number, cookie: CookieAnswer | undefined, located: LocatedClient, taken: Decisions): ResponseInfo | undefined {
+function answerDirect(snap: Snapshot, msg: Buffer, q: Query, lb: LoadBalancer, limit: number, cookie: CookieAnswer | undefined, options: Buffer | undefined, located: LocatedClient, taken: Decisions): ResponseInfo | undefined {
   const records = directRecords({ snap, client: located.client, decisions: taken }, lb, q.qtype);
   if (records === undefined) return undefined;
   // The question's name is never compressed: Name.read takes only pointers that go back,
@@ -113,7 +115,7 @@ function answerDirect(snap: Snapshot, msg: Buffer, q: Query, lb: LoadBalancer, l
   let size = questionEnd;
   for (let i = 0; i < records.length; i++) size += records[i].length;
   const ecs = q.ecs;
-  if (q.edns) size += optSize(ecs, cookie?.option);
+  if (q.edns) size += optSize(ecs, options);
   if (size > limit) return undefined;
   const out = Buffer.allocUnsafe(size);
   out[0] = msg[0];
@@ -130,18 +132,18 @@ function answerDirect(snap: Snapshot, msg: Buffer, q: Query, lb: LoadBalancer, l
     copyBytes(r, 0, r.length, out, p);
     p += r.length;
   }
-  if (q.edns) writeOpt(out, p, EDNS_UDP_SIZE, RCODE.NOERROR, q.edns.dnssecOk, ecs, ecs ? ecsScope(ecs, located, taken) : 0, cookie?.option);
+  if (q.edns) writeOpt(out, p, EDNS_UDP_SIZE, RCODE.NOERROR, q.edns.dnssecOk, ecs, ecs ? ecsScope(ecs, located, taken) : 0, options);
   return { response: out, rcode: RCODE.NOERROR, truncated: false, question: q, ecs: q.ecs !== undefined, decisions: taken, cookie: cookie !== undefined, cookieValid: cookie?.valid === true };
 }
 
 /** Every other answer: resolve (RFC 1034 §4.3.2) and write the sections with compression and truncation. */
-function answer(snap: Snapshot, q: Query, limit: number, cookie: CookieAnswer | undefined, clientAddress: string, located?: LocatedClient, taken?: Decisions): ResponseInfo {
+function answer(snap: Snapshot, q: Query, limit: number, cookie: CookieAnswer | undefined, options: Buffer | undefined, clientAddress: string, located?: LocatedClient, taken?: Decisions): ResponseInfo {
   const w = new MessageWriter(limit);
   const baseFlags = QR | (q.rd ? RD : 0) | (q.cd ? CD : 0);
   w.header(q.id, baseFlags);
   w.question(q.qname, q.qtype, q.qclass); // at most 259 bytes: always fits in 512
   const questionEnd = w.pos;
-  if (q.edns) w.reserveTail(optSize(q.ecs, cookie?.option));
+  if (q.edns) w.reserveTail(optSize(q.ecs, options));
   let scope = 0;
 
   let rcode: number;
@@ -152,6 +154,15 @@ function answer(snap: Snapshot, q: Query, limit: number, cookie: CookieAnswer | 
     rcode = RCODE.BADVERS; // RFC 6891 §6.1.3
   } else if (q.qtype === T.OPT) {
     rcode = RCODE.FORMERR; // OPT is a pseudo-type and cannot be asked for
+  } else if (q.qclass === CLASS_CH) {
+    const chaos = chaosAnswer(snap.identity, q.qname, q.qtype);
+    if (typeof chaos === 'number') {
+      rcode = chaos;
+    } else {
+      rcode = RCODE.NOERROR;
+      w.setFlags(w.flags() | AA);
+      truncated = !w.rrset(1, chaos, chaos.ttl, CLASS_CH);
+    }
   } else if (q.qtype === T.AXFR || q.qtype === T.IXFR || (q.qclass !== CLASS_IN && q.qclass !== CLASS_ANY)) {
     rcode = RCODE.REFUSED; // zone transfers are not offered; only class IN is served
   } else if (q.qtype === T.MAILA || q.qtype === T.MAILB) {
@@ -172,7 +183,7 @@ function answer(snap: Snapshot, q: Query, limit: number, cookie: CookieAnswer | 
     }
   }
   w.setFlags(w.flags() | (rcode & 0xf));
-  if (q.edns) w.opt(EDNS_UDP_SIZE, rcode, q.edns.dnssecOk, q.ecs, scope, cookie?.option);
+  if (q.edns) w.opt(EDNS_UDP_SIZE, rcode, q.edns.dnssecOk, q.ecs, scope, options);
   return { response: w.finish(), rcode, truncated: truncated || (w.flags() & TC) !== 0, question: q, ecs: q.ecs !== undefined, decisions, cookie: cookie !== undefined, cookieValid: cookie?.valid === true, wildcard };
 }
 
@@ -183,6 +194,13 @@ function answer(snap: Snapshot, q: Query, limit: number, cookie: CookieAnswer | 
  */
 function cookieAnswer(snap: Snapshot, cookie: Cookie | undefined, clientAddress: string) {
   return cookie && snap.cookies?.answer(cookie, clientAddress);
+}
+
+/** The encoded options of the response's OPT after ECS: the COOKIE, and NSID when the query asks (RFC 5001). */
+function optionsOf(snap: Snapshot, edns: Edns | undefined, cookie: CookieAnswer | undefined): Buffer | undefined {
+  if (!edns?.nsid || !snap.identity) return cookie?.option;
+  const nsid = nsidOption(snap.identity);
+  return cookie ? Buffer.concat([cookie.option, nsid]) : nsid;
 }
 
 /** RFC 6891 §6.2.5: honour the requester's size, never below 512, never above ours. */

@@ -9,7 +9,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { HealthMonitor } from '../health/monitor.js';
 import type { Overrides } from '../lb/overrides.js';
 import type { Logger } from '../log.js';
-import type { ReloadResult } from '../snapshot/load.js';
+import type { DegradedFile, ReloadResult } from '../snapshot/load.js';
 import type { Snapshot } from '../snapshot/snapshot.js';
 import type { Decision } from '../lb/steer.js';
 import { explain, ExplainError } from './explain.js';
@@ -21,6 +21,8 @@ export interface ApiTarget {
   readonly health: Pick<HealthMonitor, 'status' | 'firstRoundDone'>;
   readonly metrics: Metrics;
   readonly overrides: Overrides;
+  /** The configuration served: files served from their last good copy, or not at all, are `degraded`. */
+  readonly loaded: { readonly degraded: readonly DegradedFile[] };
   reload(reason?: string): Promise<ReloadResult>;
   setOverride(pool: string, origin: string | undefined, enabled: boolean | undefined): boolean;
   /** Reasons, besides zones and health, that this instance is not ready yet. */
@@ -159,7 +161,11 @@ function readiness(app: ApiTarget) {
   if (zones === 0) reasons.push('no zone is loaded');
   if (!healthReady) reasons.push('the first round of health probes is not done');
   reasons.push(...app.notReady());
-  return { ready: reasons.length === 0, zones, firstHealthRoundDone: healthReady, reasons };
+  // Serving, but not all as written: ready (a fleet with the same broken file must keep
+  // answering), with the status and reasons saying so; steerdns_config_file_degraded alerts.
+  const degraded = app.loaded.degraded.map((d) => (d.lastGood ? `${d.file}: has errors (${d.error}); serving its last good copy of ${d.lastGood.toISOString()}` : `${d.file}: has errors (${d.error}) and no last good copy; not served`));
+  const ready = reasons.length === 0;
+  return { ready, status: !ready ? 'not ready' : degraded.length > 0 ? 'degraded' : 'ready', zones, firstHealthRoundDone: healthReady, reasons: [...reasons, ...degraded] };
 }
 
 /** Close to Cloudflare's pool-health shape: per pool, its origins with health, RTT, reason. */

@@ -11,6 +11,7 @@ import type { RoundResult } from '../health/state.js';
 import type { ResponseInfo } from '../answer/respond.js';
 import type { GeoLocator } from '../geo/locator.js';
 import type { AnswerCache } from '../answer/answer-cache.js';
+import type { DegradedFile } from '../snapshot/load.js';
 import { ANSWER_BUCKETS, COMMON_RCODES, mergeTallies, QueryTally, queryCounts, TRANSPORTS, type TallyData, type Transport } from './query-tally.js';
 
 /** What the query path has done, as /metrics reports it. */
@@ -49,6 +50,8 @@ export interface MetricsSources {
   readonly persistence: PinTable;
   readonly answerCache?: AnswerCache;
   readonly geo?: GeoLocator;
+  /** Files served from their last good copy, or not at all. */
+  readonly degraded?: () => readonly DegradedFile[];
 }
 
 export class Metrics {
@@ -91,6 +94,13 @@ export class Metrics {
       collect() {
         this.reset();
         for (const p of app.health.status().pools) this.set({ pool: p.name, state: p.state }, 1);
+      },
+    });
+    new Gauge({
+      name: 'steerdns_config_file_degraded', help: 'A configuration file with errors: 1 per file, served from its last good copy (serving="last_good") or not at all (serving="none")', labelNames: ['file', 'serving'] as const, registers,
+      collect() {
+        this.reset();
+        for (const d of app.degraded?.() ?? []) this.set({ file: d.file, serving: d.lastGood ? 'last_good' : 'none' }, 1);
       },
     });
     this.registerQueryMetrics();

@@ -20,6 +20,7 @@ import type { ListenAddress, RunningServer } from '../server/server.js';
 import type { TcpOptions } from '../server/tcp.js';
 import { externalHostnames, type LoadedConfig, type ReloadResult } from '../snapshot/load.js';
 import type { SnapshotStore } from '../snapshot/store.js';
+import type { Identity } from '../snapshot/snapshot.js';
 import type { CookieSecrets, ServerCookies } from '../wire/server-cookies.js';
 import { Configuration } from './configuration.js';
 import { CookieRotation } from './cookies.js';
@@ -30,6 +31,7 @@ import { Listeners } from './listeners.js';
 import { startParts, stopParts, type Part } from './part.js';
 import { RuntimeOverrides } from './overrides.js';
 import { Snapshots } from './snapshots.js';
+import { StateDir } from '../config/state.js';
 
 export type { ReloadResult };
 
@@ -76,6 +78,15 @@ export interface AppOptions {
   readonly queryStats?: () => Promise<QueryStats>;
   /** Reasons, besides zones and health, that this instance is not ready yet (workers starting). */
   readonly notReady?: () => readonly string[];
+  /**
+   * The state directory: runtime overrides, last known health and last good copies of the
+   * files are kept there across restarts. Undefined: nothing is kept (a worker, tests).
+   */
+  readonly stateDir?: string;
+  /** Open the listeners once the first health round is done, or after this long at most (ms); 0 or undefined: at once. */
+  readonly startupWaitMs?: number;
+  /** NSID and CHAOS identity (src/answer/identity.ts); undefined: NSID not sent, CHAOS refused. */
+  readonly identity?: Identity;
   /** Clock of the pin table in milliseconds (tests). */
   readonly now?: () => number;
   /** Reload when files in the zones directory change, after this quiet time (ms); 0 = do not watch. */
@@ -114,6 +125,19 @@ export interface App {
   close(): Promise<void>;
 }
 
+/** The state directory, made if missing; one that cannot be made is logged, and nothing is kept across restarts. */
+function openStateDir(path: string | undefined, log: Logger): StateDir | undefined {
+  if (path === undefined) return undefined;
+  const state = new StateDir(path);
+  try {
+    state.ensure();
+    return state;
+  } catch (err) {
+    log.error({ err: (err as Error).message }, 'no state directory: overrides, health and last good files will not survive a restart');
+    return undefined;
+  }
+}
+
 export async function startApp(opts: AppOptions): Promise<App> {
   const { log } = opts;
   const pins = new PinTable({ maxEntries: opts.persistenceMaxEntries, now: opts.now });
@@ -126,10 +150,11 @@ export async function startApp(opts: AppOptions): Promise<App> {
     for (const p of parts) p.serve?.(served);
   };
 
-  const config = new Configuration(opts.zonesDir, opts.pop ?? {}, log, (result) => metrics.reloads.inc({ result }), serve);
+  const state = openStateDir(opts.stateDir, log);
+  const config = new Configuration(opts.zonesDir, opts.pop ?? {}, log, (result) => metrics.reloads.inc({ result }), serve, state);
   const geo = new Geolocation(opts.geo, opts.asnDatabase, log);
   const cookies = new CookieRotation(opts.cookieSecrets, opts.cookieRotateMs ?? 0, opts.onCookieRotate, log);
-  const overrides = new RuntimeOverrides(opts.initialOverrides ?? [], () => config.current, () => serve(config.current), log);
+  const overrides = new RuntimeOverrides(opts.initialOverrides, () => config.current, () => serve(config.current), log, state);
   const snapshots = new Snapshots(() => ({
     zones: config.current.zones,
     lb: applyOverrides(config.current.lb, overrides.current),
@@ -142,6 +167,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
     // State beside the configuration: every snapshot swapped in (health, reload) carries the same.
     persistence: pins,
     cookies: cookies.cookies,
+    identity: opts.identity,
   }));
   const health = new Health(
     opts.health ?? 'probe',
@@ -156,16 +182,22 @@ export async function startApp(opts: AppOptions): Promise<App> {
     },
     () => config.current.lb,
     opts.initialHealth,
+    state,
   );
   // Metrics read health, pins, caches and geolocation when scraped.
-  const metrics = new Metrics({ health: health.monitor, persistence: pins, answerCache, get geo() { return geo.locator; } }, opts.queryStats);
-  const listeners = new Listeners({ listen: opts.listen, snapshot: () => snapshots.store.current, log, tcp: opts.tcp, observe: metrics.observe, answerCache, shared: opts.sharedPorts }, opts.rrl);
+  const metrics = new Metrics({ health: health.monitor, persistence: pins, answerCache, get geo() { return geo.locator; }, degraded: () => config.current.degraded }, opts.queryStats);
+  const listeners = new Listeners(
+    { listen: opts.listen, snapshot: () => snapshots.store.current, log, tcp: opts.tcp, observe: metrics.observe, answerCache, shared: opts.sharedPorts },
+    opts.rrl,
+    { when: () => health.monitor.whenFirstRoundDone(), startupWaitMs: opts.startupWaitMs ?? 0, pending: () => health.monitor.firstRoundPending() },
+  );
 
   // In start-up order; they stop in reverse.
   const parts: Part[] = [
     config, // the zones directory, loaded
     geo, // databases that locate clients
     cookies, // server cookie secrets, rotated
+    overrides, // pools and origins forced on or off through the API, restored
     { // hostname origins outside our zones, resolved in the background
       start: () => hostnames.track(externalHostnames(config.current)),
       serve: (s) => hostnames.track(externalHostnames(s.config)),

@@ -5,12 +5,15 @@
  */
 import type { Location } from '../geo/location.js';
 import type { Logger } from '../log.js';
+import type { StateDir } from '../config/state.js';
+import { LastGoodFiles } from '../snapshot/last-good.js';
 import { loadConfig, losses, type LoadedConfig, type ReloadResult } from '../snapshot/load.js';
 import type { Part } from './part.js';
 
 export class Configuration implements Part {
   private loaded: LoadedConfig | undefined;
   private queue: Promise<unknown> = Promise.resolve();
+  private readonly lastGood: LastGoodFiles | undefined;
 
   constructor(
     private readonly dir: string,
@@ -21,7 +24,11 @@ export class Configuration implements Part {
     private readonly onReload: (result: 'ok' | 'refused') => void,
     /** Serves an accepted configuration (the app tells its parts). */
     private readonly accept: (config: LoadedConfig) => void,
-  ) {}
+    /** Where last good copies of the files are kept; none: a broken file at start is left out. */
+    state?: StateDir,
+  ) {
+    this.lastGood = state && new LastGoodFiles(state);
+  }
 
   /** The configuration being served. */
   get current(): LoadedConfig {
@@ -31,12 +38,29 @@ export class Configuration implements Part {
 
   start(): void {
     const { log, pop } = this;
-    const loaded = loadConfig(this.dir);
+    // Nothing is served yet: a file with errors is served from its last good copy where there is one.
+    const loaded = loadConfig(this.dir, this.lastGood);
     for (const p of loaded.problems) log[p.severity === 'error' ? 'error' : 'warn']({ file: p.file, line: p.line }, p.message);
+    for (const d of loaded.degraded) {
+      if (d.lastGood) log.error({ file: d.file, lastGood: d.lastGood.toISOString(), error: d.error }, 'file has errors: serving its last good copy instead; fix the file and reload');
+      else log.error({ file: d.file, error: d.error }, 'file has errors and no last good copy: what it holds is not served; fix the file and reload');
+    }
     for (const z of loaded.zones.zones) log.info({ zone: z.origin.toString(), rrsets: z.rrsetCount }, 'zone loaded');
     log.info({ loadBalancers: loaded.lb.loadBalancers.size, pools: loaded.lb.pools.size, monitors: loaded.lb.monitors.size, pop }, 'load balancing configured');
     if (loaded.zones.size === 0) log.error({ zones: this.dir }, 'no zone could be loaded; every query will be refused');
     this.loaded = loaded;
+    this.saveLastGood(loaded);
+  }
+
+  /** Keeps the files of an accepted configuration that loaded without errors as their last good copies. */
+  private saveLastGood(config: LoadedConfig): void {
+    if (!this.lastGood) return;
+    try {
+      const saved = this.lastGood.save(config.sources);
+      if (saved.length > 0) this.log.debug({ files: saved }, 'last good copies saved');
+    } catch (err) {
+      this.log.warn({ err }, 'cannot save last good copies of the configuration in the state directory');
+    }
   }
 
   /** Loads the zones directory again and serves it if nothing served now would be lost. Reloads run in order. */
@@ -60,6 +84,7 @@ export class Configuration implements Part {
     // which keeps the state of origins that still exist. Overrides stay in force.
     this.accept(next);
     this.loaded = next;
+    this.saveLastGood(next);
     this.onReload('ok');
     this.log.info({ reason, ...counts, problems: next.problems.length }, 'configuration reloaded');
     return { ok: true, problems: next.problems, ...counts };

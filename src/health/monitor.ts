@@ -24,7 +24,8 @@ import { setMaxListeners } from 'node:events';
 import type { HealthView, LbConfig, LoadBalancer, Monitor, MonitorType, Origin, Pool } from '../lb/model.js';
 import type { Logger } from '../log.js';
 import { systemClock, type Clock, type TimerHandle } from './clock.js';
-import { healthOf, initialTargetState, nextTargetState, type HealthState, type RoundResult, type TargetState } from './state.js';
+import type { HealthData } from './data.js';
+import { healthOf, initialTargetState, nextTargetState, restoredTargetState, type HealthState, type RoundResult, type TargetState } from './state.js';
 import { FAILURE, type FailureReason, type ProbeResult, type ProbeTarget } from './types.js';
 import { Limiter } from './limiter.js';
 import {
@@ -188,6 +189,8 @@ export class HealthMonitor {
   private waiting = 0;
   private firstRoundWaiters: Array<() => void> = [];
   private stopped = true;
+  /** Health from before a restart, for the targets the next `start` makes: pool -> origin -> healthy. */
+  private restored?: ReadonlyMap<string, ReadonlyMap<string, boolean>>;
 
   constructor(private readonly opts: HealthMonitorOptions) {
     this.clock = opts.clock ?? systemClock;
@@ -196,10 +199,15 @@ export class HealthMonitor {
     this.log = opts.log;
   }
 
-  /** Starts probing `config` (first rounds at once). */
-  start(config: LbConfig): void {
+  /**
+   * Starts probing `config` (first rounds at once). With `restored` health (from before a
+   * restart), an origin it knows starts healthy or unhealthy as it was, until its first round.
+   */
+  start(config: LbConfig, restored?: HealthData): void {
     this.stopped = false;
+    if (restored) this.restored = new Map(restored.pools.map(([pool, , origins]) => [pool, new Map(origins.filter(([, h]) => h !== null).map(([o, h]) => [o, h as boolean]))]));
     this.update(config);
+    this.restored = undefined;
   }
 
   /**
@@ -244,7 +252,9 @@ export class HealthMonitor {
       const cancel = new AbortController();
       // Up to MAX_ADDRESSES attempts and queued slots listen at once; not a leak.
       setMaxListeners(4 * MAX_ADDRESSES, cancel.signal);
-      const check: Check = { key, monitor: w.monitor, origin: w.origin, fingerprint, bindings: w.bindings, state: initialTargetState(now), running: false, restart: false, removed: false, cancel };
+      const before = this.restored && w.bindings.map((b) => this.restored!.get(b.pool)?.get(b.origin)).find((h) => h !== undefined);
+      const state = before === undefined ? initialTargetState(now) : restoredTargetState(now, before);
+      const check: Check = { key, monitor: w.monitor, origin: w.origin, fingerprint, bindings: w.bindings, state, running: false, restart: false, removed: false, cancel };
       this.checks.set(key, check);
       this.waiting++;
       this.scheduleFirst(check);
@@ -293,6 +303,11 @@ export class HealthMonitor {
   /** The current view (the last one handed to onChange). */
   view(): HealthView {
     return this.published;
+  }
+
+  /** Targets still waiting for their first round. */
+  firstRoundPending(): number {
+    return this.waiting;
   }
 
   /** Every current target has had at least one round. */

@@ -3,6 +3,7 @@
  * of the probe rounds it has seen. Reference: cloudflare-lb.md §2.4 and §3.
  *
  * - A target starts `unknown`, which steering counts as down; its first round decides at once.
+ *   A target restored from before a restart starts in its old state instead, until that round.
  * - Afterwards `consecutive_up` successive good rounds turn it healthy and `consecutive_down`
  *   successive bad rounds turn it unhealthy (0 means 1, as Cloudflare's default of 0 behaves).
  * - One round is one verdict however many attempts (retries) and addresses it took.
@@ -59,10 +60,17 @@ export interface TargetState {
   readonly rttMs?: number;
   /** While unhealthy: why (the latest failed round's reason). */
   readonly reason?: FailureReason;
+  /** Restored from before a restart: it stands until the first round, which decides at once. */
+  readonly restored?: true;
 }
 
 export function initialTargetState(now: number): TargetState {
   return { state: 'unknown', since: now, successes: 0, failures: 0 };
+}
+
+/** A target's state as it was before a restart, until its first round here. */
+export function restoredTargetState(now: number, healthy: boolean): TargetState {
+  return { state: healthy ? 'healthy' : 'unhealthy', since: now, successes: 0, failures: 0, restored: true };
 }
 
 /** What steering reads: true, false, or undefined while unknown. */
@@ -86,7 +94,7 @@ export function nextTargetState(prev: TargetState, round: RoundResult, h: Hyster
   const rttMs = round.ok ? smoothRtt(prev.last?.ok === true ? prev.rttMs : undefined, round.rttMs) : prev.rttMs;
 
   let state: HealthState = prev.state;
-  if (prev.state === 'unknown') state = round.ok ? 'healthy' : 'unhealthy';
+  if (prev.state === 'unknown' || prev.restored) state = round.ok ? 'healthy' : 'unhealthy';
   else if (prev.state === 'healthy' && failures >= threshold(h.consecutive_down)) state = 'unhealthy';
   else if (prev.state === 'unhealthy' && successes >= threshold(h.consecutive_up)) state = 'healthy';
 

@@ -19,12 +19,16 @@ import type { LbConfig, LoadBalancer, Monitor, Pool } from './model.js';
 export interface LbLoadResult {
   config: LbConfig;
   problems: Problem[];
+  /** Files that had errors and were loaded from the text `fallback` gave. */
+  replaced?: string[];
+  /** The text of each file loaded without errors, as it was read. */
+  sources?: Map<string, string>;
 }
 
 const SUFFIX = '.lb.yaml';
 
 /** Loads every `*.lb.yaml` in `dir` (sorted by name). `zones` are the zones served, to place load balancers and report clashes. */
-export function loadLbDir(dir: string, zones: ZoneSet): LbLoadResult {
+export function loadLbDir(dir: string, zones: ZoneSet, fallback?: (path: string) => string | undefined): LbLoadResult {
   const problems: Problem[] = [];
   let names: string[];
   try {
@@ -42,8 +46,21 @@ export function loadLbDir(dir: string, zones: ZoneSet): LbLoadResult {
       problems.push({ file, line: 0, severity: 'error', message: `cannot read the file: ${(e as Error).message}` });
     }
   }
-  const result = loadLbTexts(files, zones);
-  return { config: result.config, problems: [...problems, ...result.problems] };
+  let result = loadLbTexts(files, zones);
+  const failing = new Set(result.problems.filter((p) => p.severity === 'error').map((p) => p.file));
+  // A file with errors is loaded from its last good text, when there is one, and the whole set again.
+  const replaced: string[] = [];
+  const texts = files.map((f) => {
+    const saved = failing.has(f.file) ? fallback?.(f.file) : undefined;
+    if (saved === undefined) return f;
+    replaced.push(f.file);
+    return { file: f.file, text: saved };
+  });
+  const firstProblems = result.problems;
+  if (replaced.length > 0) result = loadLbTexts(texts, zones);
+  const sources = new Map(files.filter((f) => !failing.has(f.file)).map((f) => [f.file, f.text]));
+  // The problems of the files as written are the ones to fix, whatever is served.
+  return { config: result.config, problems: [...problems, ...firstProblems], replaced, sources };
 }
 
 /** Same for given file texts (for tests): [{file, text}]. */

@@ -4,6 +4,7 @@
  * reused for UDP, so tests can run on ephemeral ports. Closing stops accepting at once and
  * drains TCP connections: queries already received get their answers.
  */
+import { listenError } from './listen.js';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type dgram from 'node:dgram';
 import type net from 'node:net';
@@ -65,7 +66,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     for (const { host, port } of opts.listen) {
       // An ephemeral TCP port may be taken for UDP by someone else: try a few times.
       for (let attempt = 0; ; attempt++) {
-        const t = await listenTcp(host, port, handle, opts.log, tcpOpts, table, !opts.shared);
+        const t = await listenTcp(host, port, handle, opts.log, tcpOpts, table, !opts.shared).catch((err: unknown) => {
+          throw listenError(err, host, port, 'TCP');
+        });
         const bound = (t.address() as net.AddressInfo).port;
         try {
           udp.push(await listenUdp(host, bound, handle, opts.log, !opts.shared));
@@ -74,7 +77,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
           break;
         } catch (err) {
           await new Promise<void>((r) => t.close(() => r()));
-          if (port !== 0 || attempt >= 5) throw err;
+          if (port !== 0 || attempt >= 5) throw listenError(err, host, bound, 'UDP');
         }
       }
       opts.log.info({ host, port: addresses[addresses.length - 1].port }, 'listening on UDP and TCP');

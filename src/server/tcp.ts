@@ -110,11 +110,11 @@ export class ConnectionTable {
 /** `exclusive` false: in a cluster worker, share the primary's listening socket. */
 export function listenTcp(host: string, port: number, handle: QueryHandler, log: Logger, opts: TcpOptions, table: ConnectionTable, exclusive = true): Promise<net.Server> {
   const server = net.createServer({ noDelay: true }, (socket) => serveConnection(socket, handle, opts, table));
-  server.on('error', (err) => log.error({ err, host, port }, 'TCP server error'));
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen({ host, port, exclusive, ipv6Only: net.isIPv6(host) }, () => {
       server.off('error', reject);
+      server.on('error', (err) => log.error({ err, host, port }, 'TCP server error'));
       resolve(server);
     });
   });

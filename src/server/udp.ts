@@ -28,11 +28,11 @@ export function listenUdp(host: string, port: number, handle: QueryHandler, log:
     const out = handle(msg, { transport: 'udp', address: rinfo.address, port: rinfo.port });
     if (out) socket.send(out, rinfo.port, rinfo.address);
   });
-  socket.on('error', (err) => log.error({ err, host, port }, 'UDP socket error'));
   return new Promise((resolve, reject) => {
     socket.once('error', reject);
     socket.bind({ address: host, port, exclusive }, () => {
       socket.off('error', reject);
+      socket.on('error', (err) => log.error({ err, host, port }, 'UDP socket error'));
       resolve(socket);
     });
   });

@@ -16,12 +16,40 @@ export interface LoadedConfig {
   readonly problems: readonly Problem[];
   /** Zone files with errors, not served. */
   readonly failedZones: readonly string[];
+  /** Files with errors served from their last good copy instead, or not at all. */
+  readonly degraded: readonly DegradedFile[];
+  /** The text of every file loaded without errors, as read (the next last good copies). */
+  readonly sources: ReadonlyMap<string, string>;
 }
 
-export function loadConfig(dir: string): LoadedConfig {
-  const z = loadZonesDir(dir);
-  const l = loadLbDir(dir, z.zones);
-  return { zones: withLoadBalancerNames(z.zones, l.config), lb: l.config, problems: [...z.problems, ...l.problems], failedZones: z.failed };
+export interface DegradedFile {
+  readonly file: string;
+  /** The file's first error. */
+  readonly error: string;
+  /** When its last good copy was saved; undefined when it has none and is not served. */
+  readonly lastGood?: Date;
+}
+
+/** Where last good copies come from: the text saved for a file, and when. */
+export interface LastGoodSource {
+  get(file: string): { readonly text: string; readonly saved: Date } | undefined;
+}
+
+/**
+ * Loads the zones directory. With `lastGood` (at start, when nothing else is served yet), a
+ * file with errors is loaded from its last good copy instead and listed in `degraded`.
+ */
+export function loadConfig(dir: string, lastGood?: LastGoodSource): LoadedConfig {
+  const fallback = lastGood && ((file: string) => lastGood.get(file)?.text);
+  const z = loadZonesDir(dir, fallback);
+  const l = loadLbDir(dir, z.zones, fallback);
+  const problems = [...z.problems, ...l.problems];
+  const firstError = (file: string) => problems.find((p) => p.file === file && p.severity === 'error')?.message ?? 'errors';
+  const degraded: DegradedFile[] = [];
+  for (const file of [...z.replaced, ...(l.replaced ?? [])]) degraded.push({ file, error: firstError(file), lastGood: lastGood!.get(file)!.saved });
+  for (const file of z.failed) degraded.push({ file, error: firstError(file) });
+  const sources = new Map([...z.sources, ...(l.sources ?? [])]);
+  return { zones: withLoadBalancerNames(z.zones, l.config), lb: l.config, problems, failedZones: z.failed, degraded, sources };
 }
 
 function withLoadBalancerNames(zones: ZoneSet, lb: LbConfig): ZoneSet {

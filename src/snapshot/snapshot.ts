@@ -21,6 +21,14 @@ export interface Geolocation {
   widestPrefix?(ip: string | number, hit: { readonly location: Location; readonly prefixLength: number }): number;
 }
 
+/** Which server this is, for NSID (RFC 5001) and CHAOS TXT queries (RFC 4892). */
+export interface Identity {
+  /** id.server., hostname.bind. and the NSID option. */
+  readonly serverId: string;
+  /** version.server. and version.bind.; undefined: those are refused. */
+  readonly version?: string;
+}
+
 export interface Snapshot {
   readonly zones: ZoneSet;
   readonly lb: LbConfig;
@@ -44,4 +52,6 @@ export interface Snapshot {
    * per process, carried from snapshot to snapshot. Without it, COOKIE options are ignored.
    */
   readonly cookies?: ServerCookies;
+  /** Without it, NSID is not sent and CHAOS queries are refused. */
+  readonly identity?: Identity;
 }

@@ -6,6 +6,9 @@
 import { Name, type WireEnd } from './name.js';
 import { ECS_OPTION, EcsError, parseEcs, type ClientSubnet } from './ecs.js';
 import { COOKIE_OPTION, parseCookie, type Cookie } from './cookie.js';
+
+/** RFC 5001 §2.3: option code 3. */
+export const NSID_OPTION = 3;
 import { OPCODE_QUERY, RCODE, T } from './types.js';
 
 export interface Edns {
@@ -14,6 +17,8 @@ export interface Edns {
   readonly version: number;
   /** DNSSEC OK bit (RFC 3225), echoed in the response. */
   readonly dnssecOk: boolean;
+  /** The query carried an NSID option (RFC 5001 §2.3): it asks which server answered. */
+  readonly nsid: boolean;
 }
 
 export interface Query {
@@ -152,7 +157,7 @@ function u16(msg: Buffer, at: number): number {
 /**
  * The OPT record (RFC 6891 §6.1.2-6.1.3): CLASS is the payload size, TTL holds extended rcode,
  * version and DO. Its options are checked for structure and the COOKIE (the first, as BIND
- * does) and ECS options located in one pass; other options are skipped (RFC 6891 §6.1.2).
+ * does) and ECS options located and NSID noted in one pass; other options are skipped (RFC 6891 §6.1.2).
  */
 class Opt implements Edns {
   readonly udpSize: number;
@@ -163,6 +168,7 @@ class Opt implements Edns {
   ecsAt = -1;
   ecsLength = 0;
   ecsCount = 0;
+  nsid = false;
 
   constructor(msg: Buffer, klass: number, ttl: number, start: number, end: number) {
     this.udpSize = klass;
@@ -179,6 +185,8 @@ class Opt implements Edns {
       } else if (code === ECS_OPTION && this.ecsCount++ === 0) {
         this.ecsAt = p + 4;
         this.ecsLength = len;
+      } else if (code === NSID_OPTION) {
+        this.nsid = true; // RFC 5001 §2.3: empty in a query; its contents, if any, mean nothing
       }
       p += 4 + len;
     }

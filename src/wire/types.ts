@@ -10,6 +10,8 @@ export const T = {
 } as const;
 
 export const CLASS_IN = 1;
+/** RFC 1035 §3.2.4: CHAOS, where servers say who they are (RFC 4892). */
+export const CLASS_CH = 3;
 export const CLASS_ANY = 255;
 
 /** RFC 1035 §4.1.1, RFC 6891 §6.1.3 (BADVERS is extended: 16), RFC 7873 §8 (BADCOOKIE: 23). */

@@ -14,7 +14,7 @@ const T_OPT = T.OPT;
 /** An OPT record without options: root owner, type, class, TTL, RDLENGTH. */
 const OPT_RR_SIZE = 11;
 
-/** Octets of an OPT record echoing `ecs` (the query's option) and carrying `cookie` (an encoded option). */
+/** Octets of an OPT record echoing `ecs` (the query's option) and carrying `cookie` (encoded options: COOKIE, NSID). */
 export function optSize(ecs: ClientSubnet | undefined, cookie: Buffer | undefined): number {
   return OPT_RR_SIZE + (ecs ? 4 + ecs.length : 0) + (cookie ? cookie.length : 0);
 }
@@ -23,7 +23,7 @@ export function optSize(ecs: ClientSubnet | undefined, cookie: Buffer | undefine
  * Writes the OPT record (RFC 6891 §6.1.2) at `p` in `b`, which has room for it (optSize):
  * root owner, CLASS = `udpSize`, TTL = extended rcode | version 0 | DO. Its RDATA: the ECS
  * option echoed when `ecs` (the query's option) is given, with our SCOPE PREFIX-LENGTH
- * (RFC 7871 §7.2.1), then `cookie`, an option already encoded. Returns the offset after it.
+ * (RFC 7871 §7.2.1), then `cookie`, options already encoded (COOKIE, and NSID when asked). Returns the offset after it.
  */
 export function writeOpt(b: Buffer, p: number, udpSize: number, rcode: number, dnssecOk: boolean, ecs: ClientSubnet | undefined, scope: number, cookie: Buffer | undefined): number {
   const ecsLen = ecs ? 4 + ecs.length : 0;
@@ -157,13 +157,13 @@ export class MessageWriter {
    * overriding the RRset's own owner and `ttl` its TTL when given. Returns false, leaving the
    * message unchanged, if it does not fit.
    */
-  rrset(section: 1 | 2 | 3, rrset: RRset, ttl = rrset.ttl): boolean {
+  rrset(section: 1 | 2 | 3, rrset: RRset, ttl = rrset.ttl, klass = CLASS_IN): boolean {
     const start = this.pos;
     const compress = COMPRESSIBLE.has(rrset.type);
     for (const rdata of rrset.rdatas) {
       if (!this.name(rrset.owner, true) || this.pos + 10 > this.end) return this.rollback(start);
       this.buf.writeUInt16BE(rrset.type, this.pos);
-      this.buf.writeUInt16BE(CLASS_IN, this.pos + 2);
+      this.buf.writeUInt16BE(klass, this.pos + 2);
       this.buf.writeUInt32BE(ttl, this.pos + 4);
       const rdlenAt = this.pos + 8;
       this.pos += 10;

@@ -10,6 +10,7 @@
  */
 import cluster, { type Worker } from 'node:cluster';
 import type { App } from '../app/app.js';
+import { StartError } from '../config/usage.js';
 import { mergeStats, type QueryStats } from '../api/metrics.js';
 import type { Override } from '../lb/overrides.js';
 import type { Snapshot } from '../snapshot/snapshot.js';
@@ -31,6 +32,8 @@ type ToPrimary =
   /** A worker is ready to hear its health and overrides (messages sent before it listens for them are lost). */
   | { readonly type: 'hello' }
   | { readonly type: 'listening'; readonly addresses: readonly ListenAddress[] }
+  /** The worker could not start (an address it cannot bind): why, in one line. */
+  | { readonly type: 'failed'; readonly message: string }
   | { readonly type: 'stats'; readonly id: number; readonly stats: QueryStats };
 
 /** How long /metrics waits for a worker's counters. */
@@ -75,7 +78,7 @@ export class WorkerPool {
             addresses = a;
             if (this.listening.size === this.count) resolve(addresses);
           },
-          onEarlyExit: (code) => reject(new Error(`worker exited with code ${code} before listening (see its log above)`)),
+          onEarlyExit: (code, why) => reject(new StartError(why ?? `a worker exited with code ${code} before listening (see its log above)`)),
         });
       }
     });
@@ -123,8 +126,9 @@ export class WorkerPool {
     clearTimeout(timer);
   }
 
-  private fork(hooks: { onListening?: (a: readonly ListenAddress[]) => void; onEarlyExit?: (code: number | null) => void } = {}): void {
+  private fork(hooks: { onListening?: (a: readonly ListenAddress[]) => void; onEarlyExit?: (code: number | null, why?: string) => void } = {}): void {
     const w = cluster.fork(this.workerEnv());
+    let failure: string | undefined;
     this.workers.add(w);
     // An IPC write to a worker that has just died (EPIPE) is emitted here; unheard, it would end the primary.
     w.on('error', (err) => this.log.warn({ err, pid: w.process.pid }, 'message to a worker failed'));
@@ -136,6 +140,8 @@ export class WorkerPool {
         this.restartDelay = RESTART_DELAY_MS;
         this.sendState(w); // again: what changed while it started
         hooks.onListening?.(m.addresses);
+      } else if (m.type === 'failed') {
+        failure = m.message;
       } else if (m.type === 'stats') {
         const done = this.pending.get(m.id);
         this.pending.delete(m.id);
@@ -150,7 +156,7 @@ export class WorkerPool {
       this.lastStats.delete(w);
       if (this.stopping) return;
       if (!wasListening && hooks.onEarlyExit) {
-        hooks.onEarlyExit(code);
+        hooks.onEarlyExit(code, failure);
         return;
       }
       this.log.error({ pid: w.process.pid, code, signal, restartInMs: this.restartDelay }, 'worker died; starting another');
@@ -250,7 +256,14 @@ export async function runWorker(start: (first: WorkerStart) => Promise<App>, log
   await first;
   clearTimeout(timer);
   const used = { health, config };
-  app = await start({ health, overrides: config?.overrides });
+  try {
+    app = await start({ health, overrides: config?.overrides });
+  } catch (err) {
+    // The primary says why in one line; this worker then ends.
+    const message = err instanceof StartError ? err.message : String((err as Error).stack ?? err);
+    process.send?.({ type: 'failed', message } satisfies ToPrimary, undefined, {}, () => process.exit(1));
+    return;
+  }
   // What changed while the app was starting.
   if (health !== used.health && health) app.setHealthData(health);
   if (config !== used.config && config) handle(app, { type: 'config', ...config });

@@ -3,7 +3,7 @@
  * `.zone`) is the initial origin; the zone's apex is where its SOA is. A file with any error
  * is not served; the others still are.
  */
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { Name, NameError } from '../wire/name.js';
 import { T } from '../wire/types.js';
@@ -17,24 +17,44 @@ export interface LoadResult {
   readonly problems: readonly Problem[];
   /** Files that had errors and are not served. */
   readonly failed: readonly string[];
+  /** Files that had errors and are served from the text `fallback` gave. */
+  readonly replaced: readonly string[];
+  /** The text of each file loaded without errors, as it was read. */
+  readonly sources: ReadonlyMap<string, string>;
 }
 
-export function loadZonesDir(dir: string): LoadResult {
+/**
+ * Loads the zone files of `dir`. `fallback(path)` may give the text to load instead of a file
+ * that has errors (its last good copy); a file loaded from it is listed in `replaced`.
+ */
+export function loadZonesDir(dir: string, fallback?: (path: string) => string | undefined): LoadResult {
   const problems: Problem[] = [];
   let files: string[];
   try {
     files = readdirSync(dir).filter((f) => f.endsWith('.zone')).sort();
   } catch (e) {
     problems.push({ file: dir, line: 0, severity: 'error', message: `cannot read the zones directory: ${(e as Error).message}` });
-    return { zones: new ZoneSet([]), problems, failed: [] };
+    return { zones: new ZoneSet([]), problems, failed: [], replaced: [], sources: new Map() };
   }
   const zones: Zone[] = [];
   const failed: string[] = [];
   const servedBy = new Map<string, string>();
+  const replaced: string[] = [];
+  const sources = new Map<string, string>();
   for (const f of files) {
     const path = join(dir, f);
-    const result = loadZoneFile(path);
+    const text = readZoneText(path, problems);
+    let result: { zone?: Zone; problems: Problem[] } = text === undefined ? { problems: [] } : loadZoneFile(path, text);
     problems.push(...result.problems);
+    if (result.zone) sources.set(path, text!);
+    const saved = result.zone ? undefined : fallback?.(path);
+    if (saved !== undefined) {
+      const again = loadZoneFile(path, saved);
+      if (again.zone) {
+        result = again;
+        replaced.push(path);
+      }
+    }
     if (!result.zone) {
       failed.push(path);
       continue;
@@ -48,10 +68,20 @@ export function loadZonesDir(dir: string): LoadResult {
     servedBy.set(result.zone.origin.key, path);
     zones.push(result.zone);
   }
-  return { zones: new ZoneSet(zones), problems, failed };
+  return { zones: new ZoneSet(zones), problems, failed, replaced, sources };
 }
 
-export function loadZoneFile(path: string): { zone?: Zone; problems: Problem[] } {
+function readZoneText(path: string, problems: Problem[]): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (e) {
+    problems.push({ file: path, line: 0, severity: 'error', message: `cannot read zone file: ${(e as Error).message}` });
+    return undefined;
+  }
+}
+
+/** Loads one zone file, or `text` given for it. */
+export function loadZoneFile(path: string, text?: string): { zone?: Zone; problems: Problem[] } {
   const stem = basename(path).replace(/\.zone$/, '');
   let origin: Name;
   try {
@@ -60,7 +90,7 @@ export function loadZoneFile(path: string): { zone?: Zone; problems: Problem[] }
     if (!(e instanceof NameError)) throw e;
     return { problems: [{ file: path, line: 0, severity: 'error', message: `file name "${stem}" is not a domain name: ${e.message}` }] };
   }
-  const parsed = parseZoneFile(path, origin);
+  const parsed = parseZoneFile(path, origin, text);
   // The file name names the zone; a file whose SOA sits elsewhere (say "$ORIGIN example.com."
   // in "example.zone") is the zone of its first SOA.
   const soas = parsed.records.filter((r) => r.type === T.SOA);

@@ -67,10 +67,11 @@ export function parseZone(text: string, opts: ParseOptions): ParseResult {
   return { records: load.records, problems: load.problems };
 }
 
-export function parseZoneFile(path: string, origin: Name): ParseResult {
+/** Parses the zone file at `path`, or `text` given for it (a saved copy: problems and $INCLUDE still go by `path`). */
+export function parseZoneFile(path: string, origin: Name, given?: string): ParseResult {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = given ?? readFileSync(path, 'utf8');
   } catch (e) {
     const message = `cannot read zone file: ${(e as Error).message}`;
     return { records: [], problems: [{ file: path, line: 0, severity: 'error', message }] };

@@ -5,6 +5,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 export const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
 
@@ -21,7 +24,9 @@ export interface RunningCli {
 
 /** Starts `serve --zones DIR` plus `args`; killed after `killAfterMs` if it is still running. */
 export async function startCli(zones: string, args: string[] = [], killAfterMs = 30_000): Promise<RunningCli> {
-  const child = spawn(process.execPath, [CLI, 'serve', '--zones', zones, '--listen', '127.0.0.1:0', '--api', '127.0.0.1:0', '--no-watch', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  // Each run keeps its state apart (overrides and health would otherwise carry from test to test).
+  const state = args.includes('--state-dir') ? [] : ['--state-dir', mkdtempSync(join(tmpdir(), 'steerdns-state-'))];
+  const child = spawn(process.execPath, [CLI, 'serve', '--zones', zones, '--listen', '127.0.0.1:0', '--api', '127.0.0.1:0', '--no-watch', ...state, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   const killer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => {
     clearTimeout(killer);
