@@ -44,13 +44,14 @@ export function readConfigFile(path: string, options: Readonly<Record<string, Op
 export function parseConfigFile(text: string, path: string, options: Readonly<Record<string, OptionSpec>>): { file?: ConfigFile; problems: Problem[] } {
   const problems: Problem[] = [];
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
+  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: false, prettyErrors: false });
   const lineOf = (node: Node | null | undefined): number => (node?.range ? lines.linePos(node.range[0]).line : 1);
   const error = (line: number, message: string) => problems.push({ file: path, line, severity: 'error', message });
   for (const e of doc.errors) error(e.linePos?.[0].line ?? 1, `YAML: ${e.message.split('\n')[0]}`);
   if (problems.length > 0) return { problems };
   const values: OptionValues = {};
   const keyLines = new Map<string, number>();
+  const seen = new Map<string, number>();
   if (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null)) return { file: { path, values, lines: keyLines }, problems };
   if (!isMap(doc.contents)) {
     error(lineOf(doc.contents), 'the configuration file must be a mapping of option names to values (listen: ["127.0.0.1:5300"])');
@@ -64,6 +65,12 @@ export function parseConfigFile(text: string, path: string, options: Readonly<Re
       error(line, 'keys must be option names');
       continue;
     }
+    const earlier = keyLines.get(key) ?? seen.get(key);
+    if (earlier !== undefined) {
+      error(line, `"${key}" is set twice (first at line ${earlier})`);
+      continue;
+    }
+    seen.set(key, line);
     const spec = options[key];
     if (!spec) {
       const near = Object.keys(options).find((k) => k.replace(/-/g, '') === key.replace(/[-_]/g, '').toLowerCase());
@@ -96,8 +103,7 @@ function readValue(node: Node | null, spec: OptionSpec): OptionValue {
     const out: string[] = [];
     for (const item of items) {
       const v = scalar(item);
-      if (typeof v !== 'string') return '\0expected text or a number, or a list of them';
-      if (v.startsWith('\0')) return v;
+      if (typeof v !== 'string' || v.startsWith('\0')) return '\0expected text or a number, or a list of them';
       out.push(v);
     }
     return out;

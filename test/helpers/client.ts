@@ -12,7 +12,7 @@ export interface QueryOptions {
   id?: number;
   flags?: number;
   /** Add an OPT record with this UDP payload size. */
-  edns?: { udpSize?: number; version?: number; do?: boolean; cookie?: Buffer };
+  edns?: { udpSize?: number; version?: number; do?: boolean; cookie?: Buffer; nsid?: boolean };
   qclass?: string;
 }
 
@@ -29,7 +29,7 @@ export function buildQuery(name: string, type: string, opts: QueryOptions = {}):
       extendedRcode: 0,
       ednsVersion: opts.edns.version ?? 0,
       flags: opts.edns.do ? dnsPacket.DNSSEC_OK : 0,
-      options: opts.edns.cookie ? [{ code: COOKIE_OPTION, data: opts.edns.cookie }] : [],
+      options: [...(opts.edns.cookie ? [{ code: COOKIE_OPTION, data: opts.edns.cookie }] : []), ...(opts.edns.nsid ? [{ code: 3, data: Buffer.alloc(0) }] : [])],
     } as unknown as dnsPacket.Answer); // dns-packet's OPT typing lacks ednsVersion
   }
   return dnsPacket.encode({
