@@ -23,6 +23,9 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force
 COPY --from=build /app/dist ./dist
 COPY zones ./zones
+# Overrides, last known health and last good copies of the files survive a new container there.
+RUN mkdir -p /var/lib/steerdns && chown node:node /var/lib/steerdns
+VOLUME /var/lib/steerdns
 USER node
 # DNS over UDP and TCP, and the HTTP API (/healthz, /readyz, /metrics).
 EXPOSE 5300/udp 5300/tcp 8053/tcp
@@ -30,4 +33,4 @@ EXPOSE 5300/udp 5300/tcp 8053/tcp
 ENTRYPOINT ["node", "dist/cli.js"]
 # The API listens on all interfaces so the host can reach it through a published port; its
 # admin calls stay refused without --api-token or STEERDNS_API_TOKEN.
-CMD ["serve", "--zones", "/app/zones", "--listen", "0.0.0.0:5300", "--api", "0.0.0.0:8053"]
+CMD ["serve", "--zones", "/app/zones", "--state-dir", "/var/lib/steerdns", "--listen", "0.0.0.0:5300", "--api", "0.0.0.0:8053"]
