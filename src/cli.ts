@@ -2,7 +2,8 @@
 /**
  * Command line: `serve` runs the nameserver, `check` validates the configuration (the file,
  * zone files and load balancers) and prints each problem as `file:line: severity: message`,
- * `explain` shows how one query would be answered and why. Options come from the command line,
+ * `explain` shows how one query would be answered and why, `status` what a running server is
+ * doing (through its API). Options come from the command line,
  * then `--config FILE`, then the defaults (src/cli/options.ts).
  */
 import cluster from 'node:cluster';
@@ -27,6 +28,7 @@ import { runWorker, WorkerPool } from './workers/cluster.js';
 import { formatCookieSecrets, parseCookieSecrets, randomCookieSecrets } from './wire/server-cookies.js';
 import { apiToken, DEFAULT_STARTUP_WAIT_SECONDS, DEFAULTS, entries, FILE_OPTIONS, geoOptions, listenOptions, OPTIONS, popOptions, positiveNumber, resolverOptions, rrlOptions, serverId, tcpOptions, wholeNumber } from './cli/options.js';
 import { VERSION } from './version.js';
+import { printStatus } from './cli/status.js';
 
 const USAGE = `usage:
   steerdns serve [--config FILE] [--zones DIR] [--state-dir DIR] [--listen HOST:PORT]...
@@ -40,6 +42,7 @@ const USAGE = `usage:
                  [POP FLAGS] [GEO FLAGS] [RRL FLAGS]
   steerdns check [--config FILE] [--zones DIR] [GEO FLAGS]
   steerdns explain NAME [TYPE] [--client IP] [--ecs ADDRESS/PREFIX] [--config FILE] [--zones DIR] [POP FLAGS] [GEO FLAGS]
+  steerdns status [--api HOST:PORT] [--config FILE]   (what a running server answers from, and why)
   steerdns --version
 
 --config FILE: a YAML file setting any option above by its long name (listen: ["0.0.0.0:53"],
@@ -136,6 +139,12 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
 
+  if (command === 'status') {
+    if (s.string('api') === 'off') throw s.error('api', 'status reads the HTTP API: give its address');
+    await printStatus(s.read('api', () => parseListen(s.string('api')!)), (line) => process.stdout.write(line + '\n'));
+    return 0;
+  }
+
   if (command !== 'serve') throw new UsageError(command ? `unknown command "${command}"` : 'no command given');
 
   const level = s.string('log-level')!;
@@ -187,7 +196,7 @@ async function main(argv: string[]): Promise<number> {
   if (cluster.isWorker) {
     // A worker answers queries only: the primary probes, reloads, watches and serves the API.
     const wlog = log.child({ worker: cluster.worker?.id });
-    await runWorker((first) => startApp({ ...appOptions, log: wlog, health: 'remote', sharedPorts: true, watchDebounceMs: 0, cookieRotateMs: 0, initialHealth: first.health, initialOverrides: first.overrides, stateDir: undefined }), wlog);
+    await runWorker((first) => startApp({ ...appOptions, log: wlog, health: 'remote', sharedPorts: true, watchDebounceMs: 0, cookieRotateMs: 0, initialHealth: first.health, initialOverrides: first.overrides, worker: true }), wlog);
     return -1;
   }
   let pool: WorkerPool | undefined;

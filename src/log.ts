@@ -10,7 +10,7 @@ export type LogFormat = 'json' | 'pretty';
 
 export function createLogger(level: string, format: LogFormat = 'json'): Logger {
   if (format === 'pretty') {
-    return pino({ level, transport: { target: 'pino-pretty', options: { colorize: process.stdout.isTTY, translateTime: 'SYS:standard' } } });
+    return pino({ level, transport: { target: 'pino-pretty', options: { colorize: process.stdout.isTTY, translateTime: 'SYS:standard', singleLine: true, ignore: 'pid,hostname' } } });
   }
   return pino({ level, base: { name: 'steerdns' } });
 }

@@ -9,7 +9,7 @@ import { Name, NameError } from '../wire/name.js';
 import { rrsetLines } from '../wire/present.js';
 import { resolve, type Resolution } from '../answer/resolve.js';
 import { Decisions, type SteeringContext } from '../answer/steered.js';
-import { RCODE, T, typeFromText, typeToText } from '../wire/types.js';
+import { rcodeToText, T, typeFromText, typeToText } from '../wire/types.js';
 import type { Snapshot } from '../snapshot/snapshot.js';
 import { describeLocation, formatDecision } from '../lb/explain.js';
 import type { LoadBalancer } from '../lb/model.js';
@@ -46,7 +46,6 @@ export interface ExplainResult {
   readonly text: string;
 }
 
-const RCODE_NAMES = new Map<number, string>(Object.entries(RCODE).map(([k, v]) => [v, k]));
 
 export function explain(snap: Snapshot, input: ExplainInput): ExplainResult {
   let qname: Name;
@@ -84,7 +83,7 @@ export function explain(snap: Snapshot, input: ExplainInput): ExplainResult {
     zone: zone?.origin.toString(),
     loadBalancer: lb?.name.toString(),
     decision,
-    rcode: RCODE_NAMES.get(res.rcode) ?? String(res.rcode),
+    rcode: rcodeToText(res.rcode),
     answer: lines(res.answer),
     authority: lines(res.authority),
     additional: lines(res.additional),

@@ -22,7 +22,7 @@ export interface ApiTarget {
   readonly metrics: Metrics;
   readonly overrides: Overrides;
   /** The configuration served: files served from their last good copy, or not at all, are `degraded`. */
-  readonly loaded: { readonly degraded: readonly DegradedFile[] };
+  readonly loaded: { readonly degraded: readonly DegradedFile[]; readonly digest: string };
   reload(reason?: string): Promise<ReloadResult>;
   setOverride(pool: string, origin: string | undefined, enabled: boolean | undefined): boolean;
   /** Reasons, besides zones and health, that this instance is not ready yet. */
@@ -168,6 +168,11 @@ function readiness(app: ApiTarget) {
   return { ready, status: !ready ? 'not ready' : degraded.length > 0 ? 'degraded' : 'ready', zones, firstHealthRoundDone: healthReady, reasons: [...reasons, ...degraded] };
 }
 
+/** Milliseconds to a tenth: what a person reads, and what probe jitter allows. */
+function tenths(ms: number | undefined): number | undefined {
+  return ms === undefined ? undefined : Math.round(ms * 10) / 10;
+}
+
 /** Close to Cloudflare's pool-health shape: per pool, its origins with health, RTT, reason. */
 function status(app: ApiTarget) {
   const h = app.health.status();
@@ -176,13 +181,15 @@ function status(app: ApiTarget) {
     now: new Date(h.now).toISOString(),
     zones: [...snap.zones.zones].map((z) => ({ name: z.origin.toString(), serial: z.soa.rdatas[0].wire.readUInt32BE(z.soa.rdatas[0].wire.length - 20) })),
     firstHealthRoundDone: h.firstRoundDone,
+    config: { digest: app.loaded.digest, degraded: app.loaded.degraded.map((d) => ({ file: d.file, error: d.error, lastGood: d.lastGood?.toISOString() ?? null })) },
     overrides: [...app.overrides.values()],
-    loadBalancers: h.loadBalancers.map((lb) => ({ ...lb, since: iso(lb.since) })),
-    pools: h.pools.map(({ originStatus, origins: originCount, ...pool }) => ({
+    loadBalancers: h.loadBalancers.map((lb) => ({ ...lb, since: iso(lb.since), answeringSince: iso(lb.answeringSince) })),
+    pools: h.pools.map(({ originStatus, origins: originCount, rttMs, ...pool }) => ({
       ...pool,
+      rttMs: tenths(rttMs),
       since: iso(pool.since),
       originCount,
-      origins: originStatus.map((o) => ({ ...o, since: iso(o.since), lastProbe: iso(o.lastProbe) })),
+      origins: originStatus.map((o) => ({ ...o, rttMs: tenths(o.rttMs), since: iso(o.since), lastProbe: iso(o.lastProbe) })),
     })),
   };
 }

@@ -52,6 +52,8 @@ export interface MetricsSources {
   readonly geo?: GeoLocator;
   /** Files served from their last good copy, or not at all. */
   readonly degraded?: () => readonly DegradedFile[];
+  /** The digest of the configuration served (LoadedConfig.digest). */
+  readonly digest?: () => string;
 }
 
 export class Metrics {
@@ -101,6 +103,14 @@ export class Metrics {
       collect() {
         this.reset();
         for (const d of app.degraded?.() ?? []) this.set({ file: d.file, serving: d.lastGood ? 'last_good' : 'none' }, 1);
+      },
+    });
+    new Gauge({
+      name: 'steerdns_config_info', help: 'The configuration served: its digest (the first 12 hex digits of SHA-256 over the files), 1; differing digests across instances mean drift', labelNames: ['digest'] as const, registers,
+      collect() {
+        this.reset();
+        const digest = app.digest?.();
+        if (digest) this.set({ digest: digest.slice(0, 12) }, 1);
       },
     });
     this.registerQueryMetrics();

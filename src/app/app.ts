@@ -83,6 +83,8 @@ export interface AppOptions {
    * files are kept there across restarts. Undefined: nothing is kept (a worker, tests).
    */
   readonly stateDir?: string;
+  /** A worker's app: it reads the state directory (last good copies) and writes nothing there. */
+  readonly worker?: boolean;
   /** Open the listeners once the first health round is done, or after this long at most (ms); 0 or undefined: at once. */
   readonly startupWaitMs?: number;
   /** NSID and CHAOS identity (src/answer/identity.ts); undefined: NSID not sent, CHAOS refused. */
@@ -126,9 +128,10 @@ export interface App {
 }
 
 /** The state directory, made if missing; one that cannot be made is logged, and nothing is kept across restarts. */
-function openStateDir(path: string | undefined, log: Logger): StateDir | undefined {
+function openStateDir(path: string | undefined, log: Logger, readOnly = false): StateDir | undefined {
   if (path === undefined) return undefined;
   const state = new StateDir(path);
+  if (readOnly) return state;
   try {
     state.ensure();
     return state;
@@ -150,11 +153,13 @@ export async function startApp(opts: AppOptions): Promise<App> {
     for (const p of parts) p.serve?.(served);
   };
 
-  const state = openStateDir(opts.stateDir, log);
-  const config = new Configuration(opts.zonesDir, opts.pop ?? {}, log, (result) => metrics.reloads.inc({ result }), serve, state);
+  const state = openStateDir(opts.stateDir, log, opts.worker);
+  const config = new Configuration(opts.zonesDir, opts.pop ?? {}, log, (result) => metrics.reloads.inc({ result }), serve, state, opts.worker);
+  // What the state directory keeps is the primary's to write; a worker follows its primary.
+  const kept = opts.worker ? undefined : state;
   const geo = new Geolocation(opts.geo, opts.asnDatabase, log);
   const cookies = new CookieRotation(opts.cookieSecrets, opts.cookieRotateMs ?? 0, opts.onCookieRotate, log);
-  const overrides = new RuntimeOverrides(opts.initialOverrides, () => config.current, () => serve(config.current), log, state);
+  const overrides = new RuntimeOverrides(opts.initialOverrides, () => config.current, () => serve(config.current), log, kept);
   const snapshots = new Snapshots(() => ({
     zones: config.current.zones,
     lb: applyOverrides(config.current.lb, overrides.current),
@@ -182,10 +187,10 @@ export async function startApp(opts: AppOptions): Promise<App> {
     },
     () => config.current.lb,
     opts.initialHealth,
-    state,
+    kept,
   );
   // Metrics read health, pins, caches and geolocation when scraped.
-  const metrics = new Metrics({ health: health.monitor, persistence: pins, answerCache, get geo() { return geo.locator; }, degraded: () => config.current.degraded }, opts.queryStats);
+  const metrics = new Metrics({ health: health.monitor, persistence: pins, answerCache, get geo() { return geo.locator; }, degraded: () => config.current.degraded, digest: () => config.current.digest }, opts.queryStats);
   const listeners = new Listeners(
     { listen: opts.listen, snapshot: () => snapshots.store.current, log, tcp: opts.tcp, observe: metrics.observe, answerCache, shared: opts.sharedPorts },
     opts.rrl,

@@ -26,9 +26,17 @@ export class Configuration implements Part {
     private readonly accept: (config: LoadedConfig) => void,
     /** Where last good copies of the files are kept; none: a broken file at start is left out. */
     state?: StateDir,
+    /**
+     * A worker's: its primary loads the same files, logs their problems once and keeps the
+     * last good copies; this one reads the copies and logs at debug level.
+     */
+    private readonly worker = false,
   ) {
     this.lastGood = state && new LastGoodFiles(state);
   }
+
+  /** The level to log at: as given, or debug in a worker, whose primary says the same once. */
+  private readonly at = (level: 'error' | 'warn' | 'info'): 'error' | 'warn' | 'info' | 'debug' => (this.worker ? 'debug' : level);
 
   /** The configuration being served. */
   get current(): LoadedConfig {
@@ -38,23 +46,24 @@ export class Configuration implements Part {
 
   start(): void {
     const { log, pop } = this;
+    const at = this.at;
     // Nothing is served yet: a file with errors is served from its last good copy where there is one.
     const loaded = loadConfig(this.dir, this.lastGood);
-    for (const p of loaded.problems) log[p.severity === 'error' ? 'error' : 'warn']({ file: p.file, line: p.line }, p.message);
+    for (const p of loaded.problems) log[at(p.severity === 'error' ? 'error' : 'warn')]({ file: p.file, line: p.line }, p.message);
     for (const d of loaded.degraded) {
-      if (d.lastGood) log.error({ file: d.file, lastGood: d.lastGood.toISOString(), error: d.error }, 'file has errors: serving its last good copy instead; fix the file and reload');
-      else log.error({ file: d.file, error: d.error }, 'file has errors and no last good copy: what it holds is not served; fix the file and reload');
+      if (d.lastGood) log[at('error')]({ file: d.file, lastGood: d.lastGood.toISOString(), error: d.error }, 'file has errors: serving its last good copy instead; fix the file and reload');
+      else log[at('error')]({ file: d.file, error: d.error }, 'file has errors and no last good copy: what it holds is not served; fix the file and reload');
     }
-    for (const z of loaded.zones.zones) log.info({ zone: z.origin.toString(), rrsets: z.rrsetCount }, 'zone loaded');
-    log.info({ loadBalancers: loaded.lb.loadBalancers.size, pools: loaded.lb.pools.size, monitors: loaded.lb.monitors.size, pop }, 'load balancing configured');
-    if (loaded.zones.size === 0) log.error({ zones: this.dir }, 'no zone could be loaded; every query will be refused');
+    for (const z of loaded.zones.zones) log[at('info')]({ zone: z.origin.toString(), rrsets: z.rrsetCount }, 'zone loaded');
+    log[at('info')]({ loadBalancers: loaded.lb.loadBalancers.size, pools: loaded.lb.pools.size, monitors: loaded.lb.monitors.size, pop, digest: short(loaded.digest) }, 'load balancing configured');
+    if (loaded.zones.size === 0) log[at('error')]({ zones: this.dir }, 'no zone could be loaded; every query will be refused');
     this.loaded = loaded;
     this.saveLastGood(loaded);
   }
 
   /** Keeps the files of an accepted configuration that loaded without errors as their last good copies. */
   private saveLastGood(config: LoadedConfig): void {
-    if (!this.lastGood) return;
+    if (!this.lastGood || this.worker) return;
     try {
       const saved = this.lastGood.save(config.sources);
       if (saved.length > 0) this.log.debug({ files: saved }, 'last good copies saved');
@@ -72,7 +81,7 @@ export class Configuration implements Part {
 
   private reloadNow(reason: string): ReloadResult {
     const next = loadConfig(this.dir);
-    for (const p of next.problems) this.log[p.severity === 'error' ? 'error' : 'warn']({ file: p.file, line: p.line, reload: true }, p.message);
+    for (const p of next.problems) this.log[this.at(p.severity === 'error' ? 'error' : 'warn')]({ file: p.file, line: p.line, reload: true }, p.message);
     const counts = { zones: next.zones.size, loadBalancers: next.lb.loadBalancers.size };
     const lost = losses(this.current, next);
     if (lost.length > 0) {
@@ -86,7 +95,13 @@ export class Configuration implements Part {
     this.loaded = next;
     this.saveLastGood(next);
     this.onReload('ok');
-    this.log.info({ reason, ...counts, problems: next.problems.length }, 'configuration reloaded');
+    this.log.info({ reason, ...counts, problems: next.problems.length, digest: short(next.digest) }, 'configuration reloaded');
     return { ok: true, problems: next.problems, ...counts };
   }
 }
+
+/** The first 12 hex digits of a configuration digest: enough to tell instances apart, short enough to read. */
+export function short(digest: string): string {
+  return digest.slice(0, 12);
+}
+

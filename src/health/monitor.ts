@@ -113,7 +113,13 @@ export interface OriginStatus {
   readonly weight: number;
   /** `unmonitored`: the pool has no monitor; `disabled`: the origin or its pool is disabled. */
   readonly state: HealthState | 'unmonitored' | 'disabled';
-  readonly target?: string;
+  /** The monitor probing it, and the addresses its last round probed. */
+  readonly monitor?: string;
+  readonly probed?: readonly string[];
+  /** Its state stands from before a restart until its first round here. */
+  readonly restored?: boolean;
+  /** The last failed round's detail (the error, or what the response lacked). */
+  readonly detail?: string;
   readonly since?: number;
   readonly lastProbe?: number;
   readonly reason?: FailureReason;
@@ -133,6 +139,8 @@ export interface LoadBalancerStatus extends LoadBalancerSummary {
   readonly name: string;
   /** When the load balancer reached its state (undefined until its origins all have a result). */
   readonly since?: number;
+  /** When `answering` last changed. */
+  readonly answeringSince?: number;
 }
 
 export interface HealthStatus {
@@ -171,6 +179,12 @@ interface Logged<S> {
   since: number;
 }
 
+interface LoggedLoadBalancer extends Logged<LoadBalancerState> {
+  /** The pools it answered from (LoadBalancerSummary.answering), joined. */
+  answering: string;
+  answeringSince: number;
+}
+
 const CANCELLED: ProbeResult = { ok: false, rttMs: 0, reason: FAILURE.OTHER, detail: 'cancelled' };
 
 export class HealthMonitor {
@@ -185,7 +199,7 @@ export class HealthMonitor {
   private lbsOfPool = new Map<string, string[]>();
   private published: SnapshotHealthView = SnapshotHealthView.EMPTY;
   private poolLog = new Map<string, Logged<PoolState>>();
-  private lbLog = new Map<string, Logged<LoadBalancerState>>();
+  private lbLog = new Map<string, LoggedLoadBalancer>();
   private waiting = 0;
   private firstRoundWaiters: Array<() => void> = [];
   private stopped = true;
@@ -341,7 +355,8 @@ export class HealthMonitor {
         pools.push({ name: pool.name, monitor: pool.monitor?.name, since, ...summary, originStatus: origins });
       }
       for (const [key, lb] of config.loadBalancers) {
-        lbs.push({ name: lb.name.toString(), since: this.lbLog.get(key)?.since, ...loadBalancerState(lb, this.published) });
+        const logged = this.lbLog.get(key);
+        lbs.push({ name: lb.name.toString(), since: logged?.since, answeringSince: logged?.answeringSince, ...loadBalancerState(lb, this.published) });
       }
     }
     return { now: this.clock.now(), firstRoundDone: this.firstRoundDone(), targets, pools, loadBalancers: lbs };
@@ -607,7 +622,7 @@ export class HealthMonitor {
       if (prev !== undefined && prev.state === s.state) continue;
       this.poolLog.set(name, { state: s.state, since: now });
       // A pool first seen unmonitored or disabled is its starting point, not news.
-      if (prev === undefined && (s.state === 'unknown' || s.state === 'disabled')) continue;
+      if (prev === undefined && (s.state === 'unknown' || s.state === 'unmonitored' || s.state === 'disabled')) continue;
       const fields = { pool: name, old: prev?.state, new: s.state, healthy: s.healthy, enabledOrigins: s.enabledOrigins, usableOrigins: s.usableOrigins, minimum_origins: s.minimumOrigins, rttMs: s.rttMs };
       const msg = `pool ${name} ${s.state}`;
       if (s.state === 'critical') this.log.warn(fields, msg);
@@ -624,12 +639,24 @@ export class HealthMonitor {
     const s = loadBalancerState(lb, this.published);
     if (s.unknownOrigins > 0) return;
     const prev = this.lbLog.get(key);
-    if (prev !== undefined && prev.state === s.state) return;
-    this.lbLog.set(key, { state: s.state, since: now });
-    if (prev === undefined && s.state === 'unknown') return;
+    const answering = s.answering.join(' ');
+    const stateChanged = prev === undefined || prev.state !== s.state;
+    const answeringChanged = prev === undefined || prev.answering !== answering;
+    if (!stateChanged && !answeringChanged) return;
+    this.lbLog.set(key, { state: s.state, since: stateChanged ? now : prev!.since, answering, answeringSince: answeringChanged ? now : prev!.answeringSince });
+    if (prev === undefined && (s.state === 'unknown' || s.state === 'unmonitored')) return;
     const name = lb.name.toString();
-    const fields = { loadBalancer: name, old: prev?.state, new: s.state, fallback: s.fallback, fallbackPool: s.fallbackPool, usableDefaultPools: s.usableDefaultPools };
-    if (s.state === 'critical') this.log.warn(fields, `load balancer ${name} critical: answering from the fallback pool ${s.fallbackPool}`);
+    // One line per change, saying from which pools to which and why: what an operator watching a failover looks for.
+    const was = prev && answeringChanged ? prev.answering.split(' ') : undefined;
+    const left = was?.filter((p) => !s.answering.includes(p)) ?? [];
+    const why = left.map((p) => {
+      const pool = [...lb.default_pools, lb.fallback_pool].find((d) => d.name === p);
+      return pool ? `${p} ${poolState(pool, this.published).state}` : `${p} removed`;
+    });
+    const fields = { loadBalancer: name, old: prev?.state, new: s.state, fallback: s.fallback, fallbackPool: s.fallbackPool, usableDefaultPools: s.usableDefaultPools, answering: s.answering, was, why: why.length ? why : undefined };
+    const since = was ? ` (was ${was.join(', ')}${why.length ? `: ${why.join(', ')}` : ''})` : '';
+    if (s.fallback) this.log.warn(fields, `load balancer ${name} critical: answering from the fallback pool ${s.fallbackPool}${since}`);
+    else if (was) this.log.info(fields, `load balancer ${name} now answers from ${s.answering.join(', ')}${since}`);
     else this.log.info(fields, `load balancer ${name} ${s.state}`);
   }
 }
@@ -684,5 +711,6 @@ function originStatus(pool: Pool, o: Origin, c: Check | undefined): OriginStatus
   if (!pool.enabled || !o.enabled) return { ...base, state: 'disabled' };
   if (pool.monitor === undefined || c === undefined) return { ...base, state: 'unmonitored' };
   const s = c.state;
-  return { ...base, state: s.state, target: c.key, since: s.since, lastProbe: s.last?.at, reason: s.last?.ok === false ? s.last.reason : undefined, code: s.last?.code, rttMs: s.rttMs };
+  const failed = s.last?.ok === false;
+  return { ...base, state: s.state, monitor: c.monitor.name, probed: s.last?.addresses, restored: s.restored, since: s.since, lastProbe: s.last?.at, reason: failed ? s.last!.reason : undefined, detail: failed ? s.last!.detail : undefined, code: s.last?.code, rttMs: s.rttMs };
 }

@@ -116,7 +116,8 @@ export class SnapshotHealthView implements HealthView {
   }
 }
 
-export type PoolState = 'healthy' | 'degraded' | 'critical' | 'unknown' | 'disabled';
+/** `unmonitored`: no monitor, every enabled origin counts as up; `unknown`: monitored, no result yet. */
+export type PoolState = 'healthy' | 'degraded' | 'critical' | 'unknown' | 'unmonitored' | 'disabled';
 
 export interface PoolSummary {
   readonly state: PoolState;
@@ -162,7 +163,8 @@ export function poolState(pool: Pool, view: HealthView): PoolSummary {
   const usable = pool.enabled && !ph.critical && ph.healthyOrigins > 0;
   let state: PoolState;
   if (!pool.enabled) state = 'disabled';
-  else if (!monitored || (enabledOrigins > 0 && unknown === enabledOrigins)) state = 'unknown';
+  else if (!monitored) state = 'unmonitored';
+  else if (enabledOrigins > 0 && unknown === enabledOrigins) state = 'unknown';
   else if (!usable) state = 'critical';
   else if (healthy === enabledOrigins) state = 'healthy';
   else state = 'degraded';
@@ -183,7 +185,8 @@ export function poolState(pool: Pool, view: HealthView): PoolSummary {
   return rttMs === undefined ? summary : { ...summary, rttMs };
 }
 
-export type LoadBalancerState = 'healthy' | 'degraded' | 'critical' | 'unknown';
+/** `unmonitored`: none of its pools has a monitor. */
+export type LoadBalancerState = 'healthy' | 'degraded' | 'critical' | 'unknown' | 'unmonitored';
 
 export interface LoadBalancerSummary {
   readonly state: LoadBalancerState;
@@ -203,6 +206,12 @@ export interface LoadBalancerSummary {
   readonly unknownOrigins: number;
   /** Pool counts by state, over `pools`. */
   readonly states: Readonly<Record<PoolState, number>>;
+  /**
+   * The pools it answers from now, for a client no geo list applies to: the first usable
+   * default pool under failover (steering off), every usable default pool under the other
+   * policies (which one depends on the client or chance), the fallback pool when none is usable.
+   */
+  readonly answering: readonly string[];
 }
 
 /** The distinct pools a load balancer steers between (the fallback only when listed). */
@@ -217,7 +226,7 @@ export function poolsOf(lb: LoadBalancer): Pool[] {
 }
 
 export function loadBalancerState(lb: LoadBalancer, view: HealthView): LoadBalancerSummary {
-  const states: Record<PoolState, number> = { healthy: 0, degraded: 0, critical: 0, unknown: 0, disabled: 0 };
+  const states: Record<PoolState, number> = { healthy: 0, degraded: 0, critical: 0, unknown: 0, unmonitored: 0, disabled: 0 };
   const byName = new Map<string, PoolSummary>();
   let fine = 0;
   let unknownOrigins = 0;
@@ -227,11 +236,12 @@ export function loadBalancerState(lb: LoadBalancer, view: HealthView): LoadBalan
     byName.set(p.name, s);
     states[s.state]++;
     unknownOrigins += s.unknown;
-    if (s.state === 'healthy' || (s.state === 'unknown' && !s.monitored && s.usable)) fine++;
+    if (s.state === 'healthy' || (s.state === 'unmonitored' && s.usable)) fine++;
   }
-  let usableDefaultPools = 0;
-  for (const p of lb.default_pools) if (byName.get(p.name)?.usable === true) usableDefaultPools++;
+  const usableDefaults = lb.default_pools.filter((p) => byName.get(p.name)?.usable === true).map((p) => p.name);
+  const usableDefaultPools = usableDefaults.length;
   const fallback = usableDefaultPools === 0;
+  const answering = fallback ? [lb.fallback_pool.name] : lb.steering_policy === 'off' ? usableDefaults.slice(0, 1) : usableDefaults;
   const fallbackLists: string[] = fallback ? ['default_pools'] : [];
   const geo: [string, ReadonlyMap<string, readonly Pool[]>][] = [['pop_pools', lb.pop_pools], ['country_pools', lb.country_pools], ['region_pools', lb.region_pools]];
   for (const [listName, map] of geo) {
@@ -241,8 +251,9 @@ export function loadBalancerState(lb: LoadBalancer, view: HealthView): LoadBalan
   }
   let state: LoadBalancerState;
   if (states.unknown > 0 && states.unknown + states.disabled === pools.length) state = 'unknown';
+  else if (states.unmonitored > 0 && states.unmonitored + states.disabled === pools.length && !fallback) state = 'unmonitored';
   else if (fallback) state = 'critical';
   else if (fine === pools.length - states.disabled) state = 'healthy';
   else state = 'degraded';
-  return { state, fallback, fallbackPool: lb.fallback_pool.name, pools: pools.length, usableDefaultPools, fallbackLists, unknownOrigins, states };
+  return { state, fallback, fallbackPool: lb.fallback_pool.name, pools: pools.length, usableDefaultPools, fallbackLists, unknownOrigins, states, answering };
 }

@@ -56,6 +56,9 @@ export interface NameContext {
   readonly zones: ZoneSet;
   /** The zone the file is named after (`example.com.lb.yaml`), when it is served here. */
   readonly origin?: Name;
+  /** Zones whose zone files failed to load (origin key -> file), and those already said so. */
+  readonly failedZones?: ReadonlyMap<string, string>;
+  readonly saidFailed?: Set<string>;
 }
 
 const NO_LOCATION_STRATEGY: LocationStrategy = Object.freeze({ prefer_ecs: 'proximity', mode: 'pop' });
@@ -135,6 +138,16 @@ function placeName(f: Field, ctx: NameContext): { name: Name; zone: Name; field:
   }
   if (typeof name === 'string') return f.error(`must be a hostname: ${name}`);
   const zone = ctx.zones.find(name);
+  const failed = zone ? undefined : [...(ctx.failedZones ?? [])].find(([origin]) => name.key === origin || name.key.endsWith('.' + origin));
+  if (failed) {
+    // The zone file's own errors say why; one line per file says what goes with them.
+    if (ctx.saidFailed?.has(failed[0])) {
+      f.scope.errors++;
+      return undefined;
+    }
+    ctx.saidFailed?.add(failed[0]);
+    return f.error(`${name} is in zone ${failed[0]}, whose zone file ${failed[1]} has errors: the load balancers of that zone are not loaded until it loads`);
+  }
   if (!zone) {
     const hint = !ctx.origin && !text.endsWith('.') ? ' (names are absolute here: the file is not named <zone>.lb.yaml after a zone served here)' : '';
     return f.error(`${name} is not inside a zone served here${hint}`);

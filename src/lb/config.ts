@@ -28,7 +28,7 @@ export interface LbLoadResult {
 const SUFFIX = '.lb.yaml';
 
 /** Loads every `*.lb.yaml` in `dir` (sorted by name). `zones` are the zones served, to place load balancers and report clashes. */
-export function loadLbDir(dir: string, zones: ZoneSet, fallback?: (path: string) => string | undefined): LbLoadResult {
+export function loadLbDir(dir: string, zones: ZoneSet, fallback?: (path: string) => string | undefined, failedZones: ReadonlyMap<string, string> = new Map()): LbLoadResult {
   const problems: Problem[] = [];
   let names: string[];
   try {
@@ -46,7 +46,7 @@ export function loadLbDir(dir: string, zones: ZoneSet, fallback?: (path: string)
       problems.push({ file, line: 0, severity: 'error', message: `cannot read the file: ${(e as Error).message}` });
     }
   }
-  let result = loadLbTexts(files, zones);
+  let result = loadLbTexts(files, zones, failedZones);
   const failing = new Set(result.problems.filter((p) => p.severity === 'error').map((p) => p.file));
   // A file with errors is loaded from its last good text, when there is one, and the whole set again.
   const replaced: string[] = [];
@@ -57,20 +57,20 @@ export function loadLbDir(dir: string, zones: ZoneSet, fallback?: (path: string)
     return { file: f.file, text: saved };
   });
   const firstProblems = result.problems;
-  if (replaced.length > 0) result = loadLbTexts(texts, zones);
+  if (replaced.length > 0) result = loadLbTexts(texts, zones, failedZones);
   const sources = new Map(files.filter((f) => !failing.has(f.file)).map((f) => [f.file, f.text]));
   // The problems of the files as written are the ones to fix, whatever is served.
   return { config: result.config, problems: [...problems, ...firstProblems], replaced, sources };
 }
 
 /** Same for given file texts (for tests): [{file, text}]. */
-export function loadLbTexts(files: readonly { file: string; text: string }[], zones: ZoneSet): LbLoadResult {
+export function loadLbTexts(files: readonly { file: string; text: string }[], zones: ZoneSet, failedZones: ReadonlyMap<string, string> = new Map()): LbLoadResult {
   const problems: Problem[] = [];
   const monitors: ParsedObject<Monitor>[] = [];
   const pools: ParsedObject<PoolDraft>[] = [];
   const lbs: ParsedObject<LbDraft>[] = [];
   for (const { file, text } of files) {
-    const read = readFile(file, text, zones, problems);
+    const read = readFile(file, text, zones, problems, failedZones);
     monitors.push(...read.monitors);
     pools.push(...read.pools);
     lbs.push(...read.lbs);
@@ -93,7 +93,7 @@ interface FileObjects {
   lbs: ParsedObject<LbDraft>[];
 }
 
-function readFile(file: string, text: string, zones: ZoneSet, problems: Problem[]): FileObjects {
+function readFile(file: string, text: string, zones: ZoneSet, problems: Problem[], failedZones: ReadonlyMap<string, string>): FileObjects {
   const out: FileObjects = { monitors: [], pools: [], lbs: [] };
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
@@ -117,11 +117,23 @@ function readFile(file: string, text: string, zones: ZoneSet, problems: Problem[
     const f = o.get(key);
     return (f && list(f)) || [];
   };
-  const ctx: NameContext = { zones, origin: fileZone(file, zones) };
+  const ctx: NameContext = { zones, origin: fileZone(file, zones) ?? failedZone(file, failedZones), failedZones, saidFailed: new Set() };
   out.monitors = items('monitors').map(readMonitor);
   out.pools = items('pools').map(readPool);
   out.lbs = items('load_balancers').map((f) => readLoadBalancer(f, ctx));
   return out;
+}
+
+/** The zone the file is named after when its zone file failed to load: names stay relative to it. */
+function failedZone(file: string, failedZones: ReadonlyMap<string, string>): Name | undefined {
+  const stem = basename(file).slice(0, -SUFFIX.length);
+  try {
+    const name = Name.fromText(stem.endsWith('.') ? stem : stem + '.');
+    return failedZones.has(name.key) ? name : undefined;
+  } catch (e) {
+    if (e instanceof NameError) return undefined;
+    throw e;
+  }
 }
 
 /** The zone served here that the file is named after (`example.com.lb.yaml`), if any. */
@@ -165,15 +177,25 @@ function warn(problems: Problem[], at: At, message: string): void {
 }
 
 /**
- * Finds a referenced object among those built, or reports why it is not there: never defined
- * (with a close name as a hint) or dropped because of its own errors.
+ * What was dropped because something it uses was: one line per object not loaded, at that
+ * object, naming everything that goes with it (instead of one error per reference).
  */
-function resolve<T>(kind: string, r: Ref, built: ReadonlyMap<string, T>, registry: Registry<unknown>, problems: Problem[]): T | undefined {
+type Cascades = Map<string, { readonly kind: string; readonly name: string; readonly at: At; readonly users: Set<string> }>;
+
+/**
+ * Finds a referenced object among those built, or reports why it is not there: never defined
+ * (with a close name as a hint), or not loaded (its own errors are reported already: `user`
+ * joins the list of what is dropped with it).
+ */
+function resolve<T>(kind: string, r: Ref, built: ReadonlyMap<string, T>, registry: Registry<unknown>, problems: Problem[], cascades: Cascades, user: string): T | undefined {
   const found = built.get(r.name);
   if (found) return found;
   const declared = registry.get(r.name);
   if (declared) {
-    error(problems, r, `${kind} "${r.name}" (${declared.at.file}:${declared.at.line}) was not loaded because of errors`);
+    const key = `${kind} ${r.name}`;
+    const c = cascades.get(key) ?? { kind, name: r.name, at: declared.at, users: new Set<string>() };
+    c.users.add(user);
+    cascades.set(key, c);
     return undefined;
   }
   const near = [...registry.keys()].find((k) => k.toLowerCase() === r.name.toLowerCase() || editDistance(k, r.name) <= 2);
@@ -182,13 +204,14 @@ function resolve<T>(kind: string, r: Ref, built: ReadonlyMap<string, T>, registr
 }
 
 function link(monitorRegistry: Registry<Monitor>, poolRegistry: Registry<PoolDraft>, lbRegistry: Registry<LbDraft>, problems: Problem[]): LbConfig {
+  const cascades: Cascades = new Map();
   const monitors = new Map<string, Monitor>();
   for (const [name, { value }] of monitorRegistry) if (value) monitors.set(name, value);
 
   const pools = new Map<string, Pool>();
   for (const [name, { value }] of poolRegistry) {
     if (!value) continue;
-    const monitor = value.monitor && resolve('monitor', value.monitor, monitors, monitorRegistry, problems);
+    const monitor = value.monitor && resolve('monitor', value.monitor, monitors, monitorRegistry, problems, cascades, `pool "${name}"`);
     if (value.monitor && !monitor) continue;
     pools.set(name, Object.freeze({ ...value.pool, ...(monitor ? { monitor } : {}) }));
   }
@@ -196,10 +219,14 @@ function link(monitorRegistry: Registry<Monitor>, poolRegistry: Registry<PoolDra
   const loadBalancers = new Map<string, LoadBalancer>();
   for (const [key, { value }] of lbRegistry) {
     if (!value) continue;
-    const lb = linkLoadBalancer(value, (r) => resolve('pool', r, pools, poolRegistry, problems));
+    const lb = linkLoadBalancer(value, (r) => resolve('pool', r, pools, poolRegistry, problems, cascades, `load balancer ${key}`));
     if (!lb) continue;
     loadBalancers.set(key, lb);
     checkLinked(lb, value, problems);
+  }
+  for (const c of cascades.values()) {
+    const users = [...c.users];
+    error(problems, { ...c.at, path: c.at.path.replace(/\.name$/, '') }, `${c.kind} "${c.name}" is not loaded, and so neither ${users.length === 1 ? 'is' : 'are'} ${users.join(', ')}, which use${users.length === 1 ? 's' : ''} it`);
   }
   return Object.freeze({ monitors, pools, loadBalancers });
 }

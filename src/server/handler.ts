@@ -10,6 +10,7 @@ import type { Logger } from '../log.js';
 import type { Snapshot } from '../snapshot/snapshot.js';
 import type { ResponseRateLimiter } from './rrl.js';
 import { badCookieForm, truncatedForm } from './rrl-wire.js';
+import { rcodeToText, typeToText } from '../wire/types.js';
 
 export interface Client {
   readonly transport: 'udp' | 'tcp';
@@ -61,7 +62,7 @@ export function createHandler(snapshot: () => Snapshot, log: Logger, opts: Handl
       if (observe) observe(info, client.transport, (performance.now() - start) / 1000, limited);
       if (debug) {
         const q = info.question;
-        log.debug({ client: client.address, transport: client.transport, qname: q?.qname.toString(), qtype: q?.qtype, rcode: info.rcode, tc: info.truncated, reason: info.reason, cached: hit !== undefined, rrl: limited }, 'query');
+        log.debug({ client: client.address, transport: client.transport, qname: q?.qname.toString(), qtype: q && typeToText(q.qtype), rcode: info.rcode === undefined ? undefined : rcodeToText(info.rcode), tc: info.truncated, reason: info.reason, cached: hit !== undefined, rrl: limited }, 'query');
       }
       return response;
     } catch (err) {

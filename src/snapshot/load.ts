@@ -3,6 +3,8 @@
  * live in those zones. Load-balanced names become names of their zones (so their parents are
  * empty non-terminals and other types at them are NODATA, not NXDOMAIN).
  */
+import { createHash } from 'node:crypto';
+import { basename } from 'node:path';
 import { loadLbDir } from '../lb/config.js';
 import type { LbConfig } from '../lb/model.js';
 import type { Name } from '../wire/name.js';
@@ -20,6 +22,11 @@ export interface LoadedConfig {
   readonly degraded: readonly DegradedFile[];
   /** The text of every file loaded without errors, as read (the next last good copies). */
   readonly sources: ReadonlyMap<string, string>;
+  /**
+   * SHA-256 over the files served (name and text, by name; a last good copy where it stands
+   * in): the same on every instance serving the same files, whatever their order or times.
+   */
+  readonly digest: string;
 }
 
 export interface DegradedFile {
@@ -42,14 +49,22 @@ export interface LastGoodSource {
 export function loadConfig(dir: string, lastGood?: LastGoodSource): LoadedConfig {
   const fallback = lastGood && ((file: string) => lastGood.get(file)?.text);
   const z = loadZonesDir(dir, fallback);
-  const l = loadLbDir(dir, z.zones, fallback);
+  const l = loadLbDir(dir, z.zones, fallback, z.failedOrigins);
   const problems = [...z.problems, ...l.problems];
   const firstError = (file: string) => problems.find((p) => p.file === file && p.severity === 'error')?.message ?? 'errors';
   const degraded: DegradedFile[] = [];
   for (const file of [...z.replaced, ...(l.replaced ?? [])]) degraded.push({ file, error: firstError(file), lastGood: lastGood!.get(file)!.saved });
   for (const file of z.failed) degraded.push({ file, error: firstError(file) });
   const sources = new Map([...z.sources, ...(l.sources ?? [])]);
-  return { zones: withLoadBalancerNames(z.zones, l.config), lb: l.config, problems, failedZones: z.failed, degraded, sources };
+  const served = new Map(sources);
+  for (const d of degraded) if (d.lastGood) served.set(d.file, lastGood!.get(d.file)!.text);
+  return { zones: withLoadBalancerNames(z.zones, l.config), lb: l.config, problems, failedZones: z.failed, degraded, sources, digest: digestOf(served) };
+}
+
+function digestOf(files: ReadonlyMap<string, string>): string {
+  const hash = createHash('sha256');
+  for (const file of [...files.keys()].sort()) hash.update(`${basename(file)}\0${files.get(file)}\0`);
+  return hash.digest('hex');
 }
 
 function withLoadBalancerNames(zones: ZoneSet, lb: LbConfig): ZoneSet {

@@ -40,3 +40,10 @@ export function typeFromText(text: string): number | undefined {
 export function typeToText(type: number): string {
   return byNumber.get(type) ?? `TYPE${type}`;
 }
+
+const RCODE_NAMES = new Map<number, string>(Object.entries(RCODE).map(([name, code]) => [code, name]));
+
+/** An rcode by its name (NXDOMAIN), or its number when it has none here. */
+export function rcodeToText(rcode: number): string {
+  return RCODE_NAMES.get(rcode) ?? String(rcode);
+}

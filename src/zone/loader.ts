@@ -17,6 +17,8 @@ export interface LoadResult {
   readonly problems: readonly Problem[];
   /** Files that had errors and are not served. */
   readonly failed: readonly string[];
+  /** The zone each failed file is named after (origin key -> file). */
+  readonly failedOrigins: ReadonlyMap<string, string>;
   /** Files that had errors and are served from the text `fallback` gave. */
   readonly replaced: readonly string[];
   /** The text of each file loaded without errors, as it was read. */
@@ -34,8 +36,9 @@ export function loadZonesDir(dir: string, fallback?: (path: string) => string | 
     files = readdirSync(dir).filter((f) => f.endsWith('.zone')).sort();
   } catch (e) {
     problems.push({ file: dir, line: 0, severity: 'error', message: `cannot read the zones directory: ${(e as Error).message}` });
-    return { zones: new ZoneSet([]), problems, failed: [], replaced: [], sources: new Map() };
+    return { zones: new ZoneSet([]), problems, failed: [], failedOrigins: new Map(), replaced: [], sources: new Map() };
   }
+  if (files.length === 0) problems.push({ file: dir, line: 0, severity: 'error', message: 'no zone files (*.zone) in the zones directory: nothing to serve' });
   const zones: Zone[] = [];
   const failed: string[] = [];
   const servedBy = new Map<string, string>();
@@ -68,7 +71,16 @@ export function loadZonesDir(dir: string, fallback?: (path: string) => string | 
     servedBy.set(result.zone.origin.key, path);
     zones.push(result.zone);
   }
-  return { zones: new ZoneSet(zones), problems, failed, replaced, sources };
+  const failedOrigins = new Map<string, string>();
+  for (const path of failed) {
+    const stem = basename(path).replace(/\.zone$/, '');
+    try {
+      failedOrigins.set(Name.fromText(stem.endsWith('.') ? stem : stem + '.').key, path);
+    } catch (e) {
+      if (!(e instanceof NameError)) throw e;
+    }
+  }
+  return { zones: new ZoneSet(zones), problems, failed, failedOrigins, replaced, sources };
 }
 
 function readZoneText(path: string, problems: Problem[]): string | undefined {

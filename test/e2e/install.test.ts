@@ -19,7 +19,8 @@ const UNIT = join(ROOT, 'deploy/systemd/steerdns.service');
 const CONFIG = join(ROOT, 'deploy/systemd/steerdns.yaml');
 
 function files(): string[] | undefined {
-  const r = spawnSync('git', ['ls-files', '-z'], { cwd: ROOT, encoding: 'utf8' });
+  // Tracked files and new ones not ignored: what the next commit would hold.
+  const r = spawnSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: ROOT, encoding: 'utf8' });
   return r.status === 0 ? r.stdout.split('\0').filter(Boolean) : undefined;
 }
 

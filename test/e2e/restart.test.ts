@@ -111,6 +111,11 @@ t.test('a broken file at restart is served from its last good copy, and readines
   const metrics = await (await fetch(`http://127.0.0.1:${second.apiPort}/metrics`)).text();
   t.match(metrics, /steerdns_config_file_degraded\{file="[^"]*example\.com\.zone",serving="last_good"\} 1/);
 
+  // Workers read the same last good copies as their primary.
+  const workers = await startCli(zones, ['--state-dir', state, '--workers', '2']);
+  t.teardown(() => kill(workers));
+  for (let i = 0; i < 4; i++) t.same((await query(workers.port, 'udp', 'www.example.com', 'A')).answers?.map(dataOf), ['192.0.2.80'], `with workers, query ${i + 1}`);
+
   // The same broken files with no last good copy: left out, and said so.
   const third = await startCli(zones, ['--state-dir', stateDir(), '--workers', '1']);
   t.teardown(() => kill(third));

@@ -255,7 +255,7 @@ t.test('disabled pools and origins are not probed; weight 0 and unmonitored', as
   const pools = h.monitor.status().pools;
   t.match(pools.find((x) => x.name === 'p')?.originStatus, [{ name: 'on', state: 'healthy' }, { name: 'zero', state: 'healthy' }, { name: 'off', state: 'disabled' }]);
   t.match(pools.find((x) => x.name === 'off'), { state: 'disabled', originStatus: [{ state: 'disabled' }] });
-  t.match(pools.find((x) => x.name === 'free'), { state: 'unknown', monitored: false, originStatus: [{ state: 'unmonitored' }] });
+  t.match(pools.find((x) => x.name === 'free'), { state: 'unmonitored', monitored: false, originStatus: [{ state: 'unmonitored' }] });
   h.monitor.stop();
 });
 
@@ -449,6 +449,32 @@ t.test('pool and load balancer states are logged once per change', async (t) => 
   const st = h.monitor.status();
   t.match(st.loadBalancers, [{ name: 'web.example.com.', state: 'critical', fallback: true }]);
   t.match(st.pools, [{ name: 'a', state: 'critical', monitor: 'mon', healthy: 0 }, { name: 'b', state: 'critical' }]);
+  h.monitor.stop();
+});
+
+t.test('a load balancer that moves to another pool says so in one line: from where, to where, why', async (t) => {
+  const h = harness();
+  const m = mon({ interval: 10 });
+  const a = poolOf('a', m, '192.0.2.1');
+  const b = poolOf('b', m, '192.0.2.3');
+  const c = poolOf('c', undefined, '192.0.2.9');
+  const web = lb({ name: 'web.example.com.', default_pools: [a, b], fallback_pool: c });
+  h.monitor.start(lbConfig([a, b, c], [web]));
+  await h.clock.advance(2000);
+  const t1 = h.clock.now();
+  t.match(h.monitor.status().loadBalancers, [{ answering: ['a'] }]);
+  h.probe.script('192.0.2.1', DOWN);
+  await h.clock.advance(10_000);
+  const moved = msgs(h, INFO, 'load balancer web.example.com. now answers');
+  t.equal(moved.length, 1);
+  t.equal(moved[0].msg, 'load balancer web.example.com. now answers from b (was a: a critical)');
+  t.match(moved[0], { answering: ['b'], was: ['a'], why: ['a critical'] });
+  const st = h.monitor.status().loadBalancers[0];
+  t.same(st.answering, ['b']);
+  t.ok(st.answeringSince! > t1, 'since when');
+  h.probe.script('192.0.2.3', DOWN);
+  await h.clock.advance(10_000);
+  t.match(msgs(h, WARN, 'load balancer'), [{ msg: 'load balancer web.example.com. critical: answering from the fallback pool c (was b: b critical)', new: 'critical' }]);
   h.monitor.stop();
 });
 

@@ -121,7 +121,7 @@ function poolRows(): PoolRow[] {
     { name: 'all down, minimum 0: nothing to answer with', pool: min0, view: health({ down: ['p/p1', 'p/p2', 'p/p3'] }), state: 'critical' },
     { name: 'no result yet for any origin', pool: p, view: SnapshotHealthView.EMPTY, state: 'unknown', counts: { unknown: 3, usableOrigins: 0 } },
     { name: 'some down, the rest unknown', pool: p, view: health({ down: ['p/p1'], unknown: ['p/p2', 'p/p3'] }), state: 'critical' },
-    { name: 'no monitor: health unknown (ignored)', pool: three('p', { monitor: undefined }), view: health({ down: ['p/p1'] }), state: 'unknown', counts: { healthy: 3, usableOrigins: 3 } },
+    { name: 'no monitor: unmonitored, every origin counts (health ignored)', pool: three('p', { monitor: undefined }), view: health({ down: ['p/p1'] }), state: 'unmonitored', counts: { healthy: 3, usableOrigins: 3 } },
     { name: 'disabled pool', pool: three('p', { enabled: false }), view: health(), state: 'disabled' },
     { name: 'healthy weight-0 origin counts for the state, not for steering', pool: weight0, view: health(), state: 'healthy', counts: { healthy: 2, usableOrigins: 1 } },
     { name: 'only the weight-0 origin healthy', pool: weight0, view: health({ down: ['p/p1'] }), state: 'critical' },
@@ -167,7 +167,7 @@ t.test('loadBalancerState', async (t) => {
     ['nothing known yet', two, SnapshotHealthView.EMPTY, 'unknown', true],
     ['one pool known healthy, the other unknown', two, health({ unknown: ['b/b1', 'b/b2', 'b/b3'] }), 'degraded', false],
     ['one pool known critical, the other unknown: fallback', two, health({ down: ['a/a1', 'a/a2', 'a/a3'], unknown: ['b/b1', 'b/b2', 'b/b3'] }), 'critical', true],
-    ['unmonitored pools only: health unknown', lb({ default_pools: [unmon] }), ALL_HEALTHY, 'unknown', false],
+    ['unmonitored pools only: unmonitored', lb({ default_pools: [unmon] }), ALL_HEALTHY, 'unmonitored', false],
     ['healthy plus an unmonitored usable pool', lb({ default_pools: [a, unmon] }), health(), 'healthy', false],
     ['a disabled pool is not ill health', lb({ default_pools: [off, a] }), health(), 'healthy', false],
     ['only disabled pools: the fallback answers', lb({ default_pools: [off], fallback_pool: a }), health(), 'critical', true],
@@ -190,7 +190,7 @@ t.test('loadBalancerState counts pools by state', async (t) => {
   const b = three('b');
   const s = loadBalancerState(lb({ default_pools: [a, b, a], region_pools: { WEU: [b] }, fallback_pool: b }), health({ down: ['b/b1'] }));
   t.equal(s.pools, 2, 'each pool once');
-  t.same(s.states, { healthy: 1, degraded: 1, critical: 0, unknown: 0, disabled: 0 });
+  t.same(s.states, { healthy: 1, degraded: 1, critical: 0, unknown: 0, unmonitored: 0, disabled: 0 });
   t.equal(s.fallbackPool, 'b');
   t.equal(s.usableDefaultPools, 3, 'per entry of default_pools');
   const geo = lb({ default_pools: [a], region_pools: { WEU: [b], ENAM: [] }, country_pools: { DE: [b, a] } });
@@ -199,4 +199,22 @@ t.test('loadBalancerState counts pools by state', async (t) => {
   t.equal(steer(geo, down, client({ pop: { region: 'WEU' } }), () => 0).fallback, true, 'steering sends WEU clients to the fallback');
   t.same(loadBalancerState(lb({ default_pools: [b] }), down).fallbackLists, ['default_pools']);
   t.same(poolsOf(lb({ default_pools: [a], pop_pools: { FRA: [b] } })).map((p) => p.name), ['a', 'b']);
+});
+
+t.test('loadBalancerState names the pools answering now, as steering picks them', async (t) => {
+  const a = three('a');
+  const b = three('b');
+  const c = three('c');
+  const down = (...pools: string[]) => health({ down: pools.flatMap((p) => [`${p}/${p}1`, `${p}/${p}2`, `${p}/${p}3`]) });
+  const rows: [string, ReturnType<typeof lb>, HealthView, string[]][] = [
+    ['failover: the first usable default pool', lb({ default_pools: [a, b], fallback_pool: c }), health(), ['a']],
+    ['failover: the next one when the first is critical', lb({ default_pools: [a, b], fallback_pool: c }), down('a'), ['b']],
+    ['failover: the fallback when none is usable', lb({ default_pools: [a, b], fallback_pool: c }), down('a', 'b'), ['c']],
+    ['random: every usable default pool', lb({ default_pools: [a, b, c], policy: 'random' }), down('b'), ['a', 'c']],
+  ];
+  for (const [name, l, v, want] of rows) {
+    const s = loadBalancerState(l, v);
+    t.same(s.answering, want, name);
+    if (l.steering_policy === 'off') t.same([steer(l, v, client(), () => 0).pool?.name], want, `${name}: steering agrees`);
+  }
 });

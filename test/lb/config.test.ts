@@ -283,7 +283,7 @@ const ERRORS: Case[] = [
   { name: 'missing pool', text: `${POOLS}load_balancers:\n  - name: www2\n    default_pools: [p, us-wset]\n    fallback_pool: p\n`, at: 'us-wset', message: 'load_balancers[0].default_pools[1]: no pool named "us-wset"', objects: ['lb:www2.example.com.'] },
   { name: 'missing pool with a hint', text: LB('    region_pools: { WEU: [P] }\n'), at: 'region_pools', message: 'load_balancers[0].region_pools.WEU[0]: no pool named "P" (did you mean "p"?)', objects: ['lb:www2.example.com.'] },
   { name: 'missing monitor', text: POOL('    monitor: nope\n'), at: 'monitor', message: 'pools[0].monitor: no monitor named "nope"', objects: ['pool:p'] },
-  { name: 'monitor with errors', text: `${MONITOR('    timeout: 0\n')}${POOL('    monitor: m\n')}`, at: 'monitor: m', message: `pools[0].monitor: monitor "m" (${FILE}:2) was not loaded because of errors`, objects: ['pool:p', 'monitor:m'] },
+  { name: 'monitor with errors', text: `${MONITOR('    timeout: 0\n')}${POOL('    monitor: m\n')}`, at: '- name: m', message: 'monitors[0]: monitor "m" is not loaded, and so neither is pool "p", which uses it', objects: ['pool:p', 'monitor:m'] },
   { name: 'pool_weights names a missing pool', text: LB('    random_steering: { pool_weights: { r: 0.5 } }\n'), at: 'random_steering', message: 'load_balancers[0].random_steering.pool_weights.r: no pool named "r" (did you mean "p"?)', objects: ['lb:www2.example.com.'] },
   // Monitors.
   { name: 'port required for tcp', text: MONITOR('    type: tcp\n'), at: '- name: m', message: 'monitors[0].port: required (1 to 65535) for tcp monitors', objects: ['monitor:m'] },
@@ -399,10 +399,10 @@ load_balancers:
   t.same([...r.config.loadBalancers.keys()], ['d.example.com.']);
   t.same(r.problems.map((p) => [p.line, p.message]), [
     [2, 'monitors[0].timeout: must be an integer of at least 1, got -1'],
-    [5, `pools[0].monitor: monitor "bad-monitor" (${FILE}:2) was not loaded because of errors`],
+    [2, 'monitors[0]: monitor "bad-monitor" is not loaded, and so neither is pool "uses-bad-monitor", which uses it'],
+    [5, 'pools[0]: pool "uses-bad-monitor" is not loaded, and so neither is load balancer a.example.com., which uses it'],
     [6, 'pools[1].origins[0].weight: must be a number from 0 to 1, got 5'],
-    [9, `load_balancers[0].default_pools[0]: pool "uses-bad-monitor" (${FILE}:5) was not loaded because of errors`],
-    [10, `load_balancers[1].fallback_pool: pool "bad-pool" (${FILE}:6) was not loaded because of errors`],
+    [6, 'pools[1]: pool "bad-pool" is not loaded, and so neither is load balancer b.example.com., which uses it'],
     [11, 'load_balancers[2].ttl: must be an integer from 0 to 86400, got -5'],
   ]);
   t.ok(r.problems.every((p) => p.severity === 'error' && p.file === FILE));
@@ -470,4 +470,23 @@ t.test('directories', async (t) => {
   t.same(missing.problems.map((p) => [p.file, p.line, p.severity]), [[join(dir, 'nope'), 0, 'error']]);
   t.match(missing.problems[0].message, /^cannot read the directory: /);
   t.equal(missing.config.loadBalancers.size, 0);
+});
+
+t.test('one bad origin address is one error, and one line naming what it takes with it', async (t) => {
+  const text = `pools:
+  - name: p1
+    origins:
+      - { name: a, address: 10.0.0.300 }
+  - { name: p2, origins: [{ name: b, address: 192.0.2.1 }] }
+load_balancers:
+  - { name: web, default_pools: [p1, p2], fallback_pool: p2 }
+  - { name: api, default_pools: [p1], fallback_pool: p1 }
+  - { name: www2, default_pools: [p2], fallback_pool: p1 }
+`;
+  const r = load(text);
+  t.same([...r.config.loadBalancers.keys()], []);
+  t.same(r.problems.map((p) => [p.line, p.message]), [
+    [4, 'pools[0].origins[0].address: must be an IPv4 address, an IPv6 address or a hostname: "10.0.0.300": the last label must not be all digits'],
+    [2, 'pools[0]: pool "p1" is not loaded, and so neither are load balancer web.example.com., load balancer api.example.com., load balancer www2.example.com., which use it'],
+  ].sort((a, b) => (a[0] as number) - (b[0] as number)));
 });
