@@ -193,7 +193,9 @@ function record(load: Load, st: FileState, e: Entry): void {
   }
   const typeTok = toks[k];
   const type = typeTok.quoted ? undefined : typeFromText(typeTok.text);
-  if (type === undefined) throw new ParseError(`unknown type "${typeTok.text}"`, typeTok.line);
+  if (type === undefined) {
+    throw new ParseError(`unknown type "${typeTok.text}"; a type not known here can be written in RFC 3597 form: TYPEnnn \\# length hex`, typeTok.line);
+  }
   const rdata = parseRdata(type, toks.slice(k + 1), st.origin);
 
   if (ttl !== undefined) load.lastTtl = ttl;
