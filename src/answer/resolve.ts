@@ -4,7 +4,7 @@
  * the zones served here. Knows nothing of the wire; `respond.ts` writes the result.
  */
 import { Name, NameError } from '../wire/name.js';
-import { isSteeredType, steeredAddresses, steeredAnswer, type SteeringContext } from './steered.js';
+import { isSteeredType, steeredAddresses, steeredAnswer, steeredService, type SteeringContext } from './steered.js';
 import { RCODE, T } from '../wire/types.js';
 import type { Zone } from '../zone/zone.js';
 import type { RRset } from '../wire/record.js';
@@ -159,6 +159,8 @@ function lookup(ctx: SteeringContext, zone: Zone, name: Name, qtype: number): St
     if (s.kind === 'rrset') return { kind: 'answer', rrset: s.rrset, wildcardOwner };
     return s.kind === 'nodata' ? { kind: 'nodata', steeredTtl: lb.ttl } : s;
   }
+  // HTTPS and SVCB come from the zone file, with the hints of the same steering decision.
+  if ((qtype === T.HTTPS || qtype === T.SVCB) && r.kind === 'answer') return { kind: 'answer', rrset: steeredService(ctx, lb, r.rrset), wildcardOwner };
   // Other types come from the zone file, but a static CNAME is shadowed by the load balancer.
   return r.kind === 'cname' ? { kind: 'nodata' } : r;
 }
