@@ -3,8 +3,8 @@
  * question into an rcode, the AA flag and the three sections, following CNAME chains inside
  * the zones served here. Knows nothing of the wire; `respond.ts` writes the result.
  */
-import type { Name } from '../wire/name.js';
-import { isSteeredType, steeredAddresses, steeredAnswer, type SteeringContext } from './steered.js';
+import { Name, NameError } from '../wire/name.js';
+import { isSteeredType, steeredAddresses, steeredAnswer, steeredService, type SteeringContext } from './steered.js';
 import { RCODE, T } from '../wire/types.js';
 import type { Zone } from '../zone/zone.js';
 import type { RRset } from '../wire/record.js';
@@ -95,14 +95,25 @@ export function resolveInZones(ctx: SteeringContext, qname: Name, qtype: number)
     if (r.kind === 'answer') {
       answer.push({ rrset: r.rrset });
       addTargets(ctx, zone, r.rrset, additional);
-    } else if (r.kind === 'cname') {
-      answer.push({ rrset: r.rrset });
-      const next = zones.find(r.target, qtype);
+    } else if (r.kind === 'cname' || r.kind === 'dname') {
+      // A DNAME met again (a chain through its own subtree) is in the answer once.
+      if (r.kind === 'cname' || !answer.some((e) => e.rrset === r.rrset)) answer.push({ rrset: r.rrset });
+      let target = r.kind === 'cname' ? r.target : undefined;
+      if (r.kind === 'dname') {
+        // RFC 6672 §2.2: a CNAME from the query name to it with the DNAME owner's suffix replaced; too long is YXDOMAIN.
+        target = synthesizedTarget(name, r.rrset);
+        if (!target) {
+          rcode = RCODE.YXDOMAIN;
+          break;
+        }
+        answer.push({ rrset: { owner: name, type: T.CNAME, ttl: r.rrset.ttl, rdatas: [{ wire: target.wire, names: [{ offset: 0, name: target }] }] } });
+      }
+      const next = zones.find(target!, qtype);
       seen ??= new Set([qname.key]);
       seen.add(name.key);
       // A chain that leaves our zones, loops or runs too long stops here; the resolver continues it.
-      if (!next || seen.has(r.target.key) || step + 1 >= MAX_CNAME_CHAIN) break;
-      name = r.target;
+      if (!next || seen.has(target!.key) || step + 1 >= MAX_CNAME_CHAIN) break;
+      name = target!;
       zone = next;
       continue;
     } else if (r.kind === 'referral') {
@@ -124,6 +135,7 @@ export function resolveInZones(ctx: SteeringContext, qname: Name, qtype: number)
 type Step =
   | { readonly kind: 'answer'; readonly rrset: RRset; readonly wildcardOwner?: Name }
   | { readonly kind: 'cname'; readonly rrset: RRset; readonly target: Name; readonly wildcardOwner?: Name }
+  | { readonly kind: 'dname'; readonly rrset: RRset }
   | { readonly kind: 'referral'; readonly ns: RRset }
   /** `steeredTtl`: the NODATA came from a load balancer with this TTL. */
   | { readonly kind: 'nodata'; readonly steeredTtl?: number }
@@ -136,7 +148,7 @@ type Step =
  */
 function lookup(ctx: SteeringContext, zone: Zone, name: Name, qtype: number): Step {
   const r = zone.lookup(name, qtype);
-  if (r.kind === 'referral' || r.kind === 'nxdomain') return r;
+  if (r.kind === 'referral' || r.kind === 'nxdomain' || r.kind === 'dname') return r;
   const wildcardOwner = r.wildcard ? r.node.name : undefined;
   const lb = ctx.snap.lb.loadBalancers.get(r.node.name.key);
   if (!lb || !lb.enabled) return wildcardOwner && r.kind !== 'nodata' ? { ...r, wildcardOwner } : r;
@@ -147,8 +159,21 @@ function lookup(ctx: SteeringContext, zone: Zone, name: Name, qtype: number): St
     if (s.kind === 'rrset') return { kind: 'answer', rrset: s.rrset, wildcardOwner };
     return s.kind === 'nodata' ? { kind: 'nodata', steeredTtl: lb.ttl } : s;
   }
+  // HTTPS and SVCB come from the zone file, with the hints of the same steering decision.
+  if ((qtype === T.HTTPS || qtype === T.SVCB) && r.kind === 'answer') return { kind: 'answer', rrset: steeredService(ctx, lb, r.rrset), wildcardOwner };
   // Other types come from the zone file, but a static CNAME is shadowed by the load balancer.
   return r.kind === 'cname' ? { kind: 'nodata' } : r;
+}
+
+/** `name` (below the DNAME's owner) with the owner's labels replaced by the DNAME target; undefined when longer than 255 octets. */
+function synthesizedTarget(name: Name, dname: RRset): Name | undefined {
+  const prefix = name.labels.slice(0, name.labelCount - dname.owner.labelCount);
+  try {
+    return Name.fromLabels([...prefix, ...dname.rdatas[0].names[0].name.labels]);
+  } catch (e) {
+    if (e instanceof NameError) return undefined;
+    throw e;
+  }
 }
 
 /** Addresses of MX, SRV and NS targets (RFC 1035 §3.3.9, RFC 2782): steered when load balanced. */
@@ -172,7 +197,7 @@ function loadBalancerFor(ctx: SteeringContext, name: Name): LoadBalancer | undef
   const lbs = ctx.snap.lb.loadBalancers;
   if (lbs.size === 0) return undefined;
   const r = ctx.snap.zones.find(name)?.lookup(name, T.A);
-  if (!r || r.kind === 'referral' || r.kind === 'nxdomain') return undefined;
+  if (!r || r.kind === 'referral' || r.kind === 'nxdomain' || r.kind === 'dname') return undefined;
   const lb = lbs.get(r.node.name.key);
   return lb?.enabled ? lb : undefined;
 }

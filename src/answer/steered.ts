@@ -10,6 +10,7 @@ import type { ClientInfo, LoadBalancer, Origin } from '../lb/model.js';
 import { persistentDecision } from '../lb/persistence.js';
 import { steer, type Decision } from '../lb/steer.js';
 import { addressRdata } from '../wire/rdata.js';
+import { SVC_KEY, joinSvcb, splitSvcb, type SvcbRdata } from '../wire/svcb.js';
 import type { Rdata } from '../wire/record.js';
 import type { RRset } from '../wire/record.js';
 
@@ -145,6 +146,63 @@ function encodedRecord(lb: LoadBalancer, ip: string): Buffer {
     byAddress.set(ip, r);
   }
   return r;
+}
+
+/** A zone file's SVCB/HTTPS record at a load balancer's name, split once: which ones take steered hints, and how. */
+interface ServiceTemplate {
+  readonly rdata: Rdata;
+  /** ServiceMode at the load balancer's own name (target "." or the name itself): its hints follow the steering. */
+  readonly svcb?: SvcbRdata;
+}
+
+const serviceTemplates = new WeakMap<readonly Rdata[], readonly ServiceTemplate[]>();
+
+function templatesOf(rrset: RRset, lb: LoadBalancer): readonly ServiceTemplate[] {
+  let out = serviceTemplates.get(rrset.rdatas);
+  if (out === undefined) {
+    out = rrset.rdatas.map((rdata) => {
+      const target = rdata.names[0];
+      const own = target.name.labelCount === 0 || target.name.key === lb.name.key || target.name.key === rrset.owner.key;
+      const priority = rdata.wire.readUInt16BE(0);
+      return priority > 0 && own ? { rdata, svcb: splitSvcb(rdata.wire, target.offset + target.name.wire.length) } : { rdata };
+    });
+    serviceTemplates.set(rrset.rdatas, out);
+  }
+  return out;
+}
+
+/**
+ * HTTPS or SVCB records written in the zone file at a load balancer's name, with the
+ * ipv4hint and ipv6hint of each ServiceMode record for this name replaced by the addresses
+ * the same steering decision gives for A and AAAA (RFC 9460 §7.3: clients connect to the
+ * hints). A family without addresses loses its hint, unless `mandatory` lists it. AliasMode
+ * records and records for other targets are left as written. The TTL is at most the load
+ * balancer's: the hints change with health.
+ */
+export function steeredService(ctx: SteeringContext, lb: LoadBalancer, rrset: RRset): RRset {
+  const d = decide(ctx, lb);
+  const templates = templatesOf(rrset, lb);
+  let v4: Buffer | undefined;
+  let v6: Buffer | undefined;
+  const rdatas = templates.map((tpl): Rdata => {
+    const svcb = tpl.svcb;
+    if (!svcb) return tpl.rdata;
+    v4 ??= Buffer.concat(addresses(ctx, d.origins, T.A).map((r) => r.wire));
+    v6 ??= Buffer.concat(addresses(ctx, d.origins, T.AAAA).map((r) => r.wire));
+    const params = new Map(svcb.params);
+    const mandatory = params.get(SVC_KEY.mandatory);
+    const required = (key: number): boolean => {
+      if (!mandatory) return false;
+      for (let k = 0; k < mandatory.length; k += 2) if (mandatory.readUInt16BE(k) === key) return true;
+      return false;
+    };
+    for (const [key, value] of [[SVC_KEY.ipv4hint, v4], [SVC_KEY.ipv6hint, v6]] as const) {
+      if (value.length > 0) params.set(key, value);
+      else if (!required(key)) params.delete(key);
+    }
+    return { wire: joinSvcb(svcb.head, params), names: tpl.rdata.names };
+  });
+  return { owner: rrset.owner, type: rrset.type, ttl: Math.min(rrset.ttl, lb.ttl), rdatas };
 }
 
 /** Addresses of the load balancer for the additional section (MX/SRV targets). */

@@ -96,7 +96,7 @@ export function explain(snap: Snapshot, input: ExplainInput): ExplainResult {
 function loadBalancerAt(snap: Snapshot, qname: Name, qtype: number): LoadBalancer | undefined {
   const zone = snap.zones.find(qname, qtype);
   const r = zone?.lookup(qname, qtype === T.ANY ? T.A : qtype);
-  if (!r || r.kind === 'referral' || r.kind === 'nxdomain') return undefined;
+  if (!r || r.kind === 'referral' || r.kind === 'nxdomain' || r.kind === 'dname') return undefined;
   const lb = snap.lb.loadBalancers.get(r.node.name.key);
   return lb?.enabled ? lb : undefined;
 }

@@ -153,6 +153,9 @@ function placeName(f: Field, ctx: NameContext): { name: Name; zone: Name; field:
     return f.error(`${name} is not inside a zone served here${hint}`);
   }
   const found = zone.lookup(name, T.A);
+  if (found.kind === 'dname') {
+    return f.error(`${name} is below the DNAME at ${found.rrset.owner} in zone ${zone.origin}: queries for it are rewritten (RFC 6672), never answered here`);
+  }
   if (found.kind === 'referral') {
     return f.error(`${name} is at or below the delegation to ${found.ns.owner} in zone ${zone.origin}: queries for it are referred, never answered here`);
   }

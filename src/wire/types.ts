@@ -4,9 +4,14 @@
  */
 
 export const T = {
-  A: 1, NS: 2, CNAME: 5, SOA: 6, PTR: 12, HINFO: 13, MX: 15, TXT: 16, AAAA: 28, SRV: 33,
-  NAPTR: 35, DS: 43, SSHFP: 44, RRSIG: 46, NSEC: 47, DNSKEY: 48, NSEC3: 50, TLSA: 52,
-  OPT: 41, IXFR: 251, AXFR: 252, MAILB: 253, MAILA: 254, ANY: 255, CAA: 257,
+  A: 1, NS: 2, CNAME: 5, SOA: 6, MB: 7, MG: 8, MR: 9, PTR: 12, HINFO: 13, MINFO: 14, MX: 15,
+  TXT: 16, RP: 17, AFSDB: 18, X25: 19, ISDN: 20, RT: 21, NSAP_PTR: 23, KEY: 25, PX: 26,
+  AAAA: 28, LOC: 29, SRV: 33, NAPTR: 35, KX: 36, CERT: 37, DNAME: 39, OPT: 41, APL: 42, DS: 43,
+  SSHFP: 44, IPSECKEY: 45, RRSIG: 46, NSEC: 47, DNSKEY: 48, DHCID: 49, NSEC3: 50,
+  NSEC3PARAM: 51, TLSA: 52, SMIMEA: 53, CDS: 59, CDNSKEY: 60, OPENPGPKEY: 61, CSYNC: 62,
+  ZONEMD: 63, SVCB: 64, HTTPS: 65, SPF: 99, NID: 104, L32: 105, L64: 106, LP: 107, EUI48: 108,
+  EUI64: 109, TKEY: 249, TSIG: 250, IXFR: 251, AXFR: 252, MAILB: 253, MAILA: 254, ANY: 255,
+  URI: 256, CAA: 257, TA: 32768, DLV: 32769,
 } as const;
 
 export const CLASS_IN = 1;
@@ -14,15 +19,17 @@ export const CLASS_IN = 1;
 export const CLASS_CH = 3;
 export const CLASS_ANY = 255;
 
-/** RFC 1035 §4.1.1, RFC 6891 §6.1.3 (BADVERS is extended: 16), RFC 7873 §8 (BADCOOKIE: 23). */
-export const RCODE = { NOERROR: 0, FORMERR: 1, SERVFAIL: 2, NXDOMAIN: 3, NOTIMP: 4, REFUSED: 5, BADVERS: 16, BADCOOKIE: 23 } as const;
+/** RFC 1035 §4.1.1, RFC 6672 §2.2 (YXDOMAIN, from RFC 2136), RFC 6891 §6.1.3 (BADVERS is extended: 16), RFC 7873 §8 (BADCOOKIE: 23). */
+export const RCODE = { NOERROR: 0, FORMERR: 1, SERVFAIL: 2, NXDOMAIN: 3, NOTIMP: 4, REFUSED: 5, YXDOMAIN: 6, BADVERS: 16, BADCOOKIE: 23 } as const;
 export const OPCODE_QUERY = 0;
 
 /** RFC 3597 §4: only the RFC 1035 types may have their embedded names compressed. */
 export const COMPRESSIBLE = new Set<number>([T.NS, T.CNAME, T.SOA, T.PTR, T.MX]);
 
-const byName = new Map<string, number>(Object.entries(T));
-const byNumber = new Map<number, string>(Object.entries(T).map(([k, v]) => [v, k]));
+/** Mnemonics as written (IANA spells NSAP-PTR with a hyphen, which an identifier cannot hold). */
+const mnemonic = (key: string): string => key.replace('_', '-');
+const byName = new Map<string, number>(Object.entries(T).map(([k, v]) => [mnemonic(k), v]));
+const byNumber = new Map<number, string>(Object.entries(T).map(([k, v]) => [v, mnemonic(k)]));
 
 /** Type number for a mnemonic or `TYPEnnn` (case-insensitive); undefined when unknown. */
 export function typeFromText(text: string): number | undefined {

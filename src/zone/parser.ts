@@ -132,10 +132,80 @@ function directive(load: Load, st: FileState, e: Entry): void {
     arity(1, 2, 'a file name and an optional origin');
     include(load, st, e, args[0], args.length > 1 ? nameArg(args[1], st.origin, '$INCLUDE origin') : undefined);
   } else if (name === '$GENERATE') {
-    throw new ParseError('unsupported directive $GENERATE', e.line);
+    generate(load, st, e, args);
   } else {
     throw new ParseError(`unknown directive "${cmd.text}"`, e.line);
   }
+}
+
+/** A bound on one $GENERATE (BIND has none): a typo in a range should not take the whole memory. */
+const MAX_GENERATE = 1_000_000;
+
+/**
+ * BIND's `$GENERATE start-stop[/step] lhs [ttl] [class] type rhs`: one record per value, `$` in
+ * lhs and rhs replaced by it. Each record is read as if written on the directive's line, so
+ * $ORIGIN, $TTL and the default TTL apply as to any record; the current owner is left as it was.
+ */
+function generate(load: Load, st: FileState, e: Entry, args: Token[]): void {
+  if (args.length < 3) throw new ParseError('$GENERATE expects a range, an owner, an optional TTL and class, a type and rdata', e.line);
+  const m = args[0].quoted ? null : /^([0-9]+)-([0-9]+)(?:\/([0-9]+))?$/.exec(args[0].text);
+  const [start, stop, step] = m ? [Number(m[1]), Number(m[2]), m[3] === undefined ? 1 : Number(m[3])] : [0, -1, 0];
+  if (!m || stop < start || step < 1 || stop > MAX_TTL) {
+    throw new ParseError(`bad $GENERATE range "${args[0].text}" (start-stop or start-stop/step, start <= stop < 2^31, step >= 1)`, args[0].line);
+  }
+  if ((stop - start) / step >= MAX_GENERATE) throw new ParseError(`$GENERATE range "${args[0].text}" makes more than ${MAX_GENERATE} records`, args[0].line);
+  // Quoted pieces are rdata text (BIND: `MX "10 mail$"`), read again after substitution.
+  const templates = args.slice(1).map((t) => t.text);
+  const owner = st.owner;
+  const originJustSet = st.originJustSet;
+  for (let i = start; i <= stop; i += step) {
+    const text = templates.map((tpl) => substitute(tpl, i, e.line)).join(' ');
+    for (const entry of tokenize(text)) {
+      if (entry.error) throw new ParseError(`$GENERATE makes "${text}": ${entry.error.message}`, e.line);
+      record(load, st, { line: e.line, indented: false, tokens: entry.tokens.map((t) => ({ ...t, line: e.line })) });
+    }
+  }
+  st.owner = owner;
+  st.originJustSet = originJustSet;
+}
+
+/** `$` as the value, `${offset[,width[,base]]}` with bases d o x X n N (nibbles, as BIND), `$$` and `\$` as a dollar. */
+function substitute(tpl: string, value: number, line: number): string {
+  let out = '';
+  for (let k = 0; k < tpl.length; k++) {
+    const c = tpl[k];
+    if (c === '\\') {
+      out += tpl.slice(k, k + 2); // escapes pass through to the name or rdata parser
+      k++;
+    } else if (c !== '$') {
+      out += c;
+    } else if (tpl[k + 1] === '$') {
+      out += '\\$';
+      k++;
+    } else if (tpl[k + 1] === '{') {
+      const end = tpl.indexOf('}', k);
+      const mod = end < 0 ? null : /^(-?[0-9]+)(?:,([0-9]+)(?:,([doxXnN]))?)?$/.exec(tpl.slice(k + 2, end));
+      if (!mod) throw new ParseError(`bad $GENERATE modifier in "${tpl}" (\${offset[,width[,base]]}, base one of d o x X n N)`, line);
+      out += formatValue(value + Number(mod[1]), Number(mod[2] ?? 0), mod[3] ?? 'd');
+      k = end;
+    } else {
+      out += String(value);
+    }
+  }
+  return out;
+}
+
+function formatValue(v: number, width: number, base: string): string {
+  if (v < 0) v = 0; // BIND formats as unsigned; a negative offset below the range start is a mistake either way
+  if (base === 'n' || base === 'N') {
+    // Nibbles from the least significant, dot-separated ("4.3.2.1" for 0x1234), then "." and "0"
+    // alternately up to `width` characters, as BIND writes them for reverse zones.
+    let s = [...v.toString(16)].reverse().join('.');
+    while (s.length < width) s += s.endsWith('.') ? '0' : '.';
+    return base === 'N' ? s.toUpperCase() : s;
+  }
+  const digits = base === 'o' ? v.toString(8) : base === 'x' ? v.toString(16) : base === 'X' ? v.toString(16).toUpperCase() : String(v);
+  return digits.padStart(width, '0');
 }
 
 /** RFC 1035 §5.1 $INCLUDE; paths are relative to the including file's directory. */
@@ -194,7 +264,9 @@ function record(load: Load, st: FileState, e: Entry): void {
   }
   const typeTok = toks[k];
   const type = typeTok.quoted ? undefined : typeFromText(typeTok.text);
-  if (type === undefined) throw new ParseError(`unknown type "${typeTok.text}"`, typeTok.line);
+  if (type === undefined) {
+    throw new ParseError(`unknown type "${typeTok.text}"; a type not known here can be written in RFC 3597 form: TYPEnnn \\# length hex`, typeTok.line);
+  }
   const rdata = parseRdata(type, toks.slice(k + 1), st.origin);
 
   if (ttl !== undefined) load.lastTtl = ttl;

@@ -75,6 +75,11 @@ export type LookupResult =
   | { readonly kind: 'answer'; readonly rrset: RRset; readonly node: ZoneNode; readonly wildcard: boolean }
   /** The name is an alias: the caller restarts the query at `target`. */
   | { readonly kind: 'cname'; readonly rrset: RRset; readonly target: Name; readonly node: ZoneNode; readonly wildcard: boolean }
+  /**
+   * The name is below the owner of a DNAME (RFC 6672 §2.2): the caller answers with the DNAME
+   * and a CNAME synthesized from it, and restarts at the CNAME's target.
+   */
+  | { readonly kind: 'dname'; readonly rrset: RRset; readonly node: ZoneNode }
   /** The name is at or below a zone cut: refer to `ns`. */
   | { readonly kind: 'referral'; readonly ns: RRset }
   | { readonly kind: 'nodata'; readonly node: ZoneNode; readonly wildcard: boolean }
@@ -93,12 +98,15 @@ export class Zone {
   private readonly cuts: ReadonlySet<string>;
   /** Empty nodes for load-balanced names the zone file does not have (withNames); usually none. */
   private readonly added: ReadonlyMap<string, ZoneNode> | undefined;
+  /** The zone has a DNAME somewhere: only then does the walk look for one at each node. */
+  private readonly dnames: boolean;
 
-  constructor(origin: Name, soa: RRset, nodes: ReadonlyMap<string, ZoneNode>, cuts: ReadonlySet<string>, added?: ReadonlyMap<string, ZoneNode>) {
+  constructor(origin: Name, soa: RRset, nodes: ReadonlyMap<string, ZoneNode>, cuts: ReadonlySet<string>, dnames: boolean, added?: ReadonlyMap<string, ZoneNode>) {
     this.origin = origin;
     this.soa = soa;
     this.nodes = nodes;
     this.cuts = cuts;
+    this.dnames = dnames;
     this.added = added !== undefined && added.size > 0 ? added : undefined;
     const minimum = soa.rdatas[0].wire.readUInt32BE(soa.rdatas[0].wire.length - 4);
     this.negativeTtl = Math.min(soa.ttl, minimum);
@@ -130,23 +138,32 @@ export class Zone {
         added.set(n.key, new Node(n, NO_SETS, false));
       }
     }
-    return new Zone(this.origin, this.soa, this.nodes, this.cuts, added);
+    return new Zone(this.origin, this.soa, this.nodes, this.cuts, this.dnames, added);
   }
 
   /**
    * RFC 1034 §4.3.2 step 3 for a name inside this zone. DS at a cut is answered from this
-   * (the parent) side instead of referring (RFC 4035 §3.1.4.1).
+   * (the parent) side instead of referring (RFC 4035 §3.1.4.1). A DNAME at a node above the
+   * name rewrites it (RFC 6672 §3.2, checked where step 3c checks for a cut).
    */
   lookup(qname: Name, qtype: number): LookupResult {
     const keys = qname.suffixKeys();
     const depth = this.origin.labelCount;
     // keys[i] is the name with i labels removed; walk from just below the apex down to qname.
     let encloser = this.node(this.origin.key)!;
+    if (this.dnames && keys.length - depth - 1 > 0) {
+      const dname = encloser.rrsets.get(T.DNAME);
+      if (dname) return { kind: 'dname', rrset: dname, node: encloser };
+    }
     for (let i = keys.length - depth - 2; i >= 0; i--) {
       const node = this.node(keys[i]);
       if (!node) return this.wildcard(qname, qtype, encloser);
       if (this.cuts.has(keys[i]) && !(i === 0 && qtype === T.DS)) {
         return { kind: 'referral', ns: node.rrsets.get(T.NS)! };
+      }
+      if (this.dnames && i > 0) {
+        const dname = node.rrsets.get(T.DNAME);
+        if (dname) return { kind: 'dname', rrset: dname, node };
       }
       encloser = node;
     }
@@ -247,8 +264,9 @@ export function compileZone(apex: Name, records: readonly ZoneRecord[], file: st
       error(r.line, `second SOA record at the apex (the first is on line ${first.line})`, r.file);
       continue;
     }
-    if (r.type === T.CNAME) {
-      error(r.line, `second CNAME record for ${r.owner} (the first is on line ${first.line})`, r.file);
+    if (r.type === T.CNAME || r.type === T.DNAME) {
+      const what = typeToText(r.type);
+      error(r.line, `second ${what} record for ${r.owner} (the first is on line ${first.line}); a name has one ${what} at most`, r.file);
       continue;
     }
     if (r.ttl !== rrset.ttl) {
@@ -296,6 +314,27 @@ export function compileZone(apex: Name, records: readonly ZoneRecord[], file: st
     });
   }
 
+  // RFC 6672 §2.3: no data below a DNAME, since no query can reach it (and the CNAME rule covers DNAME beside CNAME).
+  const dnameOwners = new Set<string>();
+  for (const [key, b] of building) {
+    const dname = find(b, T.DNAME);
+    if (!dname || b.occluded) continue;
+    dnameOwners.add(key);
+    // A DNAME beside a delegation would be parent-side data at a cut; Knot refuses such a zone too.
+    if (cuts.has(key)) error(dname.line, `${b.name} has a DNAME and NS records: a delegation point cannot also be a DNAME (only the apex may have both)`, dname.file);
+  }
+  if (dnameOwners.size > 0) {
+    for (const b of building.values()) {
+      if (b.sets.length === 0) continue;
+      for (let n = b.name.parent(); n && n.labelCount >= apex.labelCount; n = n.parent()) {
+        if (!dnameOwners.has(n.key)) continue;
+        const d = find(building.get(n.key), T.DNAME)!;
+        error(b.sources[0].line, `${b.name} is below the DNAME at ${n} (line ${d.line}); RFC 6672 §2.3 allows no data below a DNAME, as no query can reach it`, b.sources[0].file);
+        break;
+      }
+    }
+  }
+
   // Every in-zone NS target needs an address here, or resolvers cannot reach it (glue).
   for (const b of building.values()) {
     const ns = find(b, T.NS);
@@ -305,8 +344,10 @@ export function compileZone(apex: Name, records: readonly ZoneRecord[], file: st
       if (!target.isSubdomainOf(apex)) continue;
       const t = building.get(target.key);
       if (!find(t, T.A) && !find(t, T.AAAA)) {
-        const what = belowCut(target) || cuts.has(target.key) ? 'glue' : 'address records';
-        error(ns.line, `NS target ${target} is inside the zone but has no ${what} (A or AAAA)`, ns.file);
+        // Glue below a cut is the only way to reach that server; an authoritative name without
+        // addresses is only odd (NSD and Knot load it), so a warning.
+        if (belowCut(target) || cuts.has(target.key)) error(ns.line, `NS target ${target} is inside the zone but has no glue (A or AAAA)`, ns.file);
+        else warn(ns.line, `NS target ${target} is inside the zone but has no address records (A or AAAA); resolvers cannot reach that server by this name`, ns.file);
       }
     }
   }
@@ -319,5 +360,5 @@ export function compileZone(apex: Name, records: readonly ZoneRecord[], file: st
   for (const [key, b] of building) {
     nodes.set(key, new Node(b.name, b.sets, b.occluded));
   }
-  return { zone: new Zone(apex, soa!.rrset, nodes as Map<string, ZoneNode>, cuts), problems };
+  return { zone: new Zone(apex, soa!.rrset, nodes as Map<string, ZoneNode>, cuts, dnameOwners.size > 0), problems };
 }
