@@ -26,7 +26,7 @@ import { openGeoLocator } from './geo/locator.js';
 import { PinTable } from './lb/persistence.js';
 import { runWorker, WorkerPool } from './workers/cluster.js';
 import { formatCookieSecrets, parseCookieSecrets, randomCookieSecrets } from './wire/server-cookies.js';
-import { apiToken, DEFAULT_STARTUP_WAIT_SECONDS, DEFAULTS, entries, FILE_OPTIONS, geoOptions, listenOptions, OPTIONS, popOptions, positiveNumber, resolverOptions, rrlOptions, serverId, tcpOptions, wholeNumber } from './cli/options.js';
+import { apiToken, DEFAULT_STARTUP_WAIT_SECONDS, DEFAULTS, entries, FILE_OPTIONS, FILE_SECTIONS, transferSettings, geoOptions, listenOptions, OPTIONS, popOptions, positiveNumber, resolverOptions, rrlOptions, serverId, tcpOptions, wholeNumber } from './cli/options.js';
 import { VERSION } from './version.js';
 import { printStatus } from './cli/status.js';
 
@@ -99,11 +99,15 @@ async function main(argv: string[]): Promise<number> {
   let file: ConfigFile | undefined;
   const fileProblems: Problem[] = [];
   if (values.config !== undefined) {
-    const read = readConfigFile(values.config, FILE_OPTIONS);
+    const read = readConfigFile(values.config, FILE_OPTIONS, FILE_SECTIONS);
     file = read.file;
     fileProblems.push(...read.problems);
-    // `check` reports them with the rest; every other command stops here.
-    if (command !== 'check' && fileProblems.length > 0) throw new UsageError(`${fileProblems.map(formatProblem).join('\n')}\nthe configuration file has errors; nothing was started`);
+  }
+  const transfer = transferSettings(file, fileProblems);
+  if (command !== 'check') {
+    // `check` reports them with the rest; every other command says the warnings and stops at an error.
+    for (const p of fileProblems) if (p.severity === 'warning') process.stderr.write(`steerdns: ${formatProblem(p)}\n`);
+    if (fileProblems.some((p) => p.severity === 'error')) throw new UsageError(`${fileProblems.filter((p) => p.severity === 'error').map(formatProblem).join('\n')}\nthe configuration file has errors; nothing was started`);
   }
   const s = new Settings(values, file, DEFAULTS);
   const zonesDir = s.string('zones')!;
@@ -191,6 +195,7 @@ async function main(argv: string[]): Promise<number> {
     cookieSecrets,
     rrl,
     identity: { serverId: id, version: versionString === 'none' ? undefined : versionString },
+    transfer,
   };
 
   if (cluster.isWorker) {

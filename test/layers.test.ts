@@ -23,6 +23,7 @@ export const LAYERS: readonly (readonly string[])[] = [
   ['lb'],
   ['health'],
   ['snapshot'],
+  ['xfr'],
   ['answer'],
   ['server', 'api'],
   ['app'],

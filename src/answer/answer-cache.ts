@@ -90,6 +90,8 @@ export class AnswerCache {
     // client's address and the time (RFC 9018 §4). Kept, it would go to another client behind
     // the same cookie, and age past its hour; so a query with a COOKIE option is never a hit.
     if (info.cookie) return;
+    // A TSIG-signed response carries the time it was signed and chains to the query's MAC.
+    if (info.signed) return;
     // Its own memory: a slice of a larger or pooled buffer would keep all of it alive. For the
     // same reason only what metrics and logs read is kept of the rest, the name detached too.
     const response = Buffer.allocUnsafeSlow(info.response.length);

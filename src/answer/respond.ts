@@ -6,15 +6,17 @@
 import { parseQuery, type Edns, type Query, type Question } from '../wire/query.js';
 import { directLoadBalancers, resolve, type Resolution } from './resolve.js';
 import { Decisions, directRecords } from './steered.js';
-import { CLASS_ANY, CLASS_CH, CLASS_IN, RCODE, T } from '../wire/types.js';
+import { CLASS_ANY, CLASS_CH, CLASS_IN, RCODE, T, typeToText } from '../wire/types.js';
 import { MessageWriter, optSize, writeOpt } from '../wire/writer.js';
+import { readTsig, ResponseSigner, tsigErrorText, verifyRequest, type Keyring, type TsigKey, type TsigRecord } from '../wire/tsig.js';
+import { axfrMessages, mayTransfer, serialNewer, serialOf, upToDateMessage } from '../xfr/axfr.js';
+import { Name } from '../wire/name.js';
 import { copyBytes } from '../wire/bytes.js';
 import type { CookieAnswer } from '../wire/server-cookies.js';
 import type { Cookie } from '../wire/cookie.js';
 import { ecsScope, locateClient, type LocatedClient } from './client.js';
 import { chaosAnswer, nsidOption } from './identity.js';
 import type { LoadBalancer } from '../lb/model.js';
-import type { Name } from '../wire/name.js';
 import type { Snapshot } from '../snapshot/snapshot.js';
 
 /** RFC 1035 §4.2.1: the UDP limit without EDNS. */
@@ -58,6 +60,10 @@ export interface ResponseInfo {
    * does), so a flood of random names under one wildcard is one account, not one per name.
    */
   readonly wildcard?: Name;
+  /** The query was TSIG-signed and the response is signed for it: never cached. */
+  readonly signed?: boolean;
+  /** A zone transfer (TCP only): its messages, made as the connection takes them; `response` is then unset. */
+  readonly messages?: Iterator<Buffer>;
 }
 
 export function respond(snap: Snapshot, msg: Buffer, tcp: boolean, clientAddress: string): ResponseInfo {
@@ -83,6 +89,8 @@ function respondTo(snap: Snapshot, msg: Buffer, tcp: boolean, clientAddress: str
   }
 
   const q = parsed.query;
+  if (q.signed) return respondSigned(snap, msg, q, tcp, clientAddress);
+  if (q.qtype === T.AXFR || q.qtype === T.IXFR) return transfer(snap, msg, q, tcp, clientAddress);
   const limit = tcp ? TCP_MAX : udpLimit(q.edns);
   const cookie = cookieAnswer(snap, q.cookie, clientAddress);
   const options = optionsOf(snap, q.edns, cookie);
@@ -163,8 +171,8 @@ function answer(snap: Snapshot, q: Query, limit: number, cookie: CookieAnswer | 
       w.setFlags(w.flags() | AA);
       truncated = !w.rrset(1, chaos, chaos.ttl, CLASS_CH);
     }
-  } else if (q.qtype === T.AXFR || q.qtype === T.IXFR || (q.qclass !== CLASS_IN && q.qclass !== CLASS_ANY)) {
-    rcode = RCODE.REFUSED; // zone transfers are not offered; only class IN is served
+  } else if (q.qclass !== CLASS_IN && q.qclass !== CLASS_ANY) {
+    rcode = RCODE.REFUSED; // only class IN is served
   } else if (q.qtype === T.MAILA || q.qtype === T.MAILB) {
     rcode = RCODE.NOTIMP;
   } else {
@@ -194,6 +202,100 @@ function answer(snap: Snapshot, q: Query, limit: number, cookie: CookieAnswer | 
  */
 function cookieAnswer(snap: Snapshot, cookie: Cookie | undefined, clientAddress: string) {
   return cookie && snap.cookies?.answer(cookie, clientAddress);
+}
+
+/** The time TSIG signs with: seconds since the epoch. */
+const unixNow = () => Math.floor(Date.now() / 1000);
+
+/**
+ * A TSIG-signed query (RFC 8945): verified against the keyring, then answered and signed, or
+ * answered NOTAUTH with the TSIG error (§5.2), never with data. Transfers sign every message.
+ */
+function respondSigned(snap: Snapshot, msg: Buffer, q: Query, tcp: boolean, clientAddress: string): ResponseInfo {
+  let tsig: TsigRecord;
+  try {
+    tsig = readTsig(msg)!;
+  } catch (e) {
+    return plainError(q, RCODE.FORMERR, (e as Error).message);
+  }
+  const v = verifyRequest(msg, tsig, snap.transfer?.keyring ?? NO_KEYS, unixNow());
+  const signer = new ResponseSigner(v.key, tsig, unixNow, v.error);
+  if (v.error !== 0) {
+    const w = new MessageWriter(TCP_MAX);
+    w.header(q.id, QR | (q.rd ? RD : 0) | (q.cd ? CD : 0) | RCODE.NOTAUTH);
+    w.question(q.qname, q.qtype, q.qclass);
+    return { response: signer.sign(w.finish()), rcode: RCODE.NOTAUTH, question: q, signed: true, reason: `TSIG ${tsigErrorText(v.error)} for key ${tsig.keyName}` };
+  }
+  if (q.qtype === T.AXFR || q.qtype === T.IXFR) return transfer(snap, msg, q, tcp, clientAddress, v.key!.name.key, (m) => signer.sign(m));
+  const limit = (tcp ? TCP_MAX : udpLimit(q.edns)) - tsigSize(v.key!);
+  const cookie = cookieAnswer(snap, q.cookie, clientAddress);
+  const info = answer(snap, q, limit, cookie, optionsOf(snap, q.edns, cookie), clientAddress);
+  return { ...info, response: info.response && signer.sign(info.response), signed: true };
+}
+
+const NO_KEYS: Keyring = new Map();
+
+/** Octets a TSIG record made with `key` takes. */
+function tsigSize(key: TsigKey): number {
+  return key.name.wireLength() + 10 + key.algorithm.name.length + 1 + 16 + key.algorithm.size;
+}
+
+/** An error answer with the question and nothing else (no EDNS, no TSIG). */
+function plainError(q: Query, rcode: number, reason: string): ResponseInfo {
+  const w = new MessageWriter(CLASSIC_UDP_SIZE);
+  w.header(q.id, QR | (q.rd ? RD : 0) | (q.cd ? CD : 0) | rcode);
+  w.question(q.qname, q.qtype, q.qclass);
+  return { response: w.finish(), rcode, question: q, reason };
+}
+
+/**
+ * AXFR and IXFR (src/xfr/axfr.ts), over TCP only, for a zone served here, to a client the
+ * zone's allow-transfer lets in (by network and/or the TSIG key the query was signed with).
+ * IXFR from a client at our serial gets the SOA alone; any other IXFR gets the whole zone in
+ * AXFR form (RFC 1995 §4), as no history of versions is kept yet.
+ */
+function transfer(snap: Snapshot, msg: Buffer, q: Query, tcp: boolean, clientAddress: string, keyName?: string, sign?: (m: Buffer) => Buffer): ResponseInfo {
+  const refuse = (rcode: number, reason: string): ResponseInfo => {
+    const w = new MessageWriter(TCP_MAX);
+    w.header(q.id, QR | (q.rd ? RD : 0) | rcode);
+    w.question(q.qname, q.qtype, q.qclass);
+    const m = w.finish();
+    return { response: sign ? sign(m) : m, rcode, question: q, reason, signed: sign !== undefined };
+  };
+  const zone = snap.zones.find(q.qname);
+  if (!zone || zone.origin.key !== q.qname.key || q.qclass !== CLASS_IN) return refuse(RCODE.NOTAUTH, `${typeToText(q.qtype)} of ${q.qname}: not a zone served here`);
+  if (!tcp) return refuse(RCODE.REFUSED, `${typeToText(q.qtype)} over UDP: transfers are over TCP only`);
+  const options = snap.transfer?.zones.get(zone.origin.key);
+  if (!mayTransfer(options, clientAddress, keyName)) return refuse(RCODE.REFUSED, `${typeToText(q.qtype)} of ${zone.origin} refused to ${clientAddress}${keyName ? ` with key ${keyName}` : ' without a key'}: not in allow-transfer`);
+  const req = { id: q.id, qname: q.qname, qtype: q.qtype, qclass: q.qclass };
+  if (q.qtype === T.IXFR) {
+    const theirs = ixfrSerial(msg);
+    if (theirs !== undefined && !serialNewer(serialOf(zone), theirs)) {
+      return { response: upToDateMessage(zone, req, sign), rcode: RCODE.NOERROR, question: q, signed: sign !== undefined, reason: 'IXFR: up to date' };
+    }
+  }
+  return { messages: axfrMessages(zone, snap.lb, options, req, sign), rcode: RCODE.NOERROR, question: q, signed: sign !== undefined, reason: `${typeToText(q.qtype)} of ${zone.origin} to ${clientAddress}` };
+}
+
+/** The serial of the SOA an IXFR query carries in its authority section (RFC 1995 §3). */
+function ixfrSerial(msg: Buffer): number | undefined {
+  try {
+    const end = { next: 0 };
+    Name.read(msg, 12, end);
+    let pos = end.next + 4;
+    for (let i = 0; i < msg.readUInt16BE(6); i++) {
+      Name.read(msg, pos, end);
+      pos = end.next + 10 + msg.readUInt16BE(end.next + 8);
+    }
+    if (msg.readUInt16BE(8) < 1) return undefined;
+    Name.read(msg, pos, end);
+    const at = end.next;
+    if (msg.readUInt16BE(at) !== T.SOA) return undefined;
+    const rdataEnd = at + 10 + msg.readUInt16BE(at + 8);
+    return msg.readUInt32BE(rdataEnd - 20);
+  } catch {
+    return undefined;
+  }
 }
 
 /** The encoded options of the response's OPT after ECS: the COOKIE, and NSID when the query asks (RFC 5001). */

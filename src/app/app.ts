@@ -20,7 +20,7 @@ import type { ListenAddress, RunningServer } from '../server/server.js';
 import type { TcpOptions } from '../server/tcp.js';
 import { externalHostnames, type LoadedConfig, type ReloadResult } from '../snapshot/load.js';
 import type { SnapshotStore } from '../snapshot/store.js';
-import type { Identity } from '../snapshot/snapshot.js';
+import type { Identity, TransferSettings } from '../snapshot/snapshot.js';
 import type { CookieSecrets, ServerCookies } from '../wire/server-cookies.js';
 import { Configuration } from './configuration.js';
 import { CookieRotation } from './cookies.js';
@@ -31,6 +31,7 @@ import { Listeners } from './listeners.js';
 import { startParts, stopParts, type Part } from './part.js';
 import { RuntimeOverrides } from './overrides.js';
 import { Snapshots } from './snapshots.js';
+import { Transfers } from './transfers.js';
 import { StateDir } from '../config/state.js';
 
 export type { ReloadResult };
@@ -89,6 +90,8 @@ export interface AppOptions {
   readonly startupWaitMs?: number;
   /** NSID and CHAOS identity (src/answer/identity.ts); undefined: NSID not sent, CHAOS refused. */
   readonly identity?: Identity;
+  /** TSIG keys and per-zone transfer settings (allow-transfer, notify); undefined: transfers refused. */
+  readonly transfer?: TransferSettings;
   /** Clock of the pin table in milliseconds (tests). */
   readonly now?: () => number;
   /** Reload when files in the zones directory change, after this quiet time (ms); 0 = do not watch. */
@@ -173,6 +176,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
     persistence: pins,
     cookies: cookies.cookies,
     identity: opts.identity,
+    transfer: opts.transfer,
   }));
   const health = new Health(
     opts.health ?? 'probe',
@@ -197,6 +201,9 @@ export async function startApp(opts: AppOptions): Promise<App> {
     { when: () => health.monitor.whenFirstRoundDone(), startupWaitMs: opts.startupWaitMs ?? 0, pending: () => health.monitor.firstRoundPending() },
   );
 
+  // A worker's primary notifies; the worker only answers transfers.
+  const transfers: Part = opts.worker ? {} : new Transfers(opts.transfer, () => config.current, log);
+
   // In start-up order; they stop in reverse.
   const parts: Part[] = [
     config, // the zones directory, loaded
@@ -211,6 +218,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
     snapshots, // the store queries read, made from all of the above
     health, // monitors probing (or the primary's health)
     listeners, // UDP and TCP, answering
+    transfers, // NOTIFY to secondaries when a zone's serial changes
     // a log line with the caches' figures now and then, and reloads when the zones directory changes
     cacheStatistics(opts.statsIntervalMs ?? 15 * 60_000, log, () => geo.locator, pins),
     directoryWatch(opts.zonesDir, opts.watchDebounceMs ?? 1000, () => void config.reload('files changed').catch((err) => log.error({ err }, 'reload failed')), log),

@@ -6,7 +6,12 @@
 import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import { readFileSync } from 'node:fs';
-import { Settings, type OptionSpec, type OptionValues } from '../config/file.js';
+import { Settings, type ConfigFile, type OptionSpec, type OptionValues, type SectionReader } from '../config/file.js';
+import type { Problem } from '../config/problem.js';
+import { loadKeyring, readKeySpecs, type KeySpec } from '../config/tsig.js';
+import { list, str } from '../config/yaml.js';
+import { readZoneOptions, type ZoneOptions } from '../config/zone-options.js';
+import type { TransferSettings } from '../snapshot/snapshot.js';
 import { UsageError } from '../config/usage.js';
 import { parsePop } from '../geo/pop.js';
 import type { Location } from '../geo/location.js';
@@ -66,6 +71,32 @@ const COMMAND_LINE_ONLY: ReadonlySet<string> = new Set(['config', 'help', 'versi
 
 /** What a configuration file may set: every option but those above. */
 export const FILE_OPTIONS: Readonly<Record<string, OptionSpec>> = Object.fromEntries(Object.entries(OPTIONS).filter(([k]) => !COMMAND_LINE_ONLY.has(k)));
+
+/** Structured settings of the configuration file that are no command-line option. */
+export const FILE_SECTIONS: Readonly<Record<string, SectionReader>> = {
+  'tsig-keys': readKeySpecs,
+  'tsig-key-files': (f) => list(f)?.flatMap((i) => str(i) ?? []),
+  'zone-options': readZoneOptions,
+};
+
+/**
+ * The TSIG keyring and per-zone transfer settings of the configuration file; undefined
+ * without a file. Problems (unknown algorithm, a zone option naming an unknown key) are added
+ * to `problems`.
+ */
+export function transferSettings(file: ConfigFile | undefined, problems: Problem[]): TransferSettings | undefined {
+  if (!file) return undefined;
+  const specs = (file.sections.get('tsig-keys') as KeySpec[] | undefined) ?? [];
+  const files = (file.sections.get('tsig-key-files') as string[] | undefined) ?? [];
+  const keyring = loadKeyring(specs, files, problems);
+  const zones = (file.sections.get('zone-options') as Map<string, ZoneOptions> | undefined) ?? new Map<string, ZoneOptions>();
+  for (const [zone, o] of zones) {
+    for (const name of [...o.allowTransfer.map((r) => r.key), ...o.notify.map((n) => n.key)]) {
+      if (name !== undefined && !keyring.has(name)) problems.push({ file: o.file, line: o.line, severity: 'error', message: `zone-options.${zone}: no TSIG key named "${name}" (tsig-keys or tsig-key-files)` });
+    }
+  }
+  return { keyring, zones };
+}
 
 export const DEFAULTS: OptionValues = {
   zones: './zones',

@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
 import type { Problem } from './problem.js';
 import { UsageError } from './usage.js';
+import { FileScope, type Field } from './yaml.js';
 
 /** An option as node's parseArgs declares it. */
 export interface OptionSpec {
@@ -25,23 +26,28 @@ export interface ConfigFile {
   readonly path: string;
   readonly values: OptionValues;
   readonly lines: ReadonlyMap<string, number>;
+  /** The sections (structured settings that are no command-line option), as their readers made them. */
+  readonly sections: ReadonlyMap<string, unknown>;
 }
+
+/** A section of the file that is not a command-line option (`tsig-keys`, `zone-options`): its reader reports problems on the field. */
+export type SectionReader = (f: Field) => unknown;
 
 /**
  * Reads `path` against `options` (the command line's, less those that make no sense in a
  * file). Problems are errors: a file with any is not used.
  */
-export function readConfigFile(path: string, options: Readonly<Record<string, OptionSpec>>): { file?: ConfigFile; problems: Problem[] } {
+export function readConfigFile(path: string, options: Readonly<Record<string, OptionSpec>>, sections: Readonly<Record<string, SectionReader>> = {}): { file?: ConfigFile; problems: Problem[] } {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
     return { problems: [{ file: path, line: 0, severity: 'error', message: `cannot read the configuration file: ${(e as Error).message}` }] };
   }
-  return parseConfigFile(text, path, options);
+  return parseConfigFile(text, path, options, sections);
 }
 
-export function parseConfigFile(text: string, path: string, options: Readonly<Record<string, OptionSpec>>): { file?: ConfigFile; problems: Problem[] } {
+export function parseConfigFile(text: string, path: string, options: Readonly<Record<string, OptionSpec>>, sections: Readonly<Record<string, SectionReader>> = {}): { file?: ConfigFile; problems: Problem[] } {
   const problems: Problem[] = [];
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: false, prettyErrors: false });
@@ -52,7 +58,9 @@ export function parseConfigFile(text: string, path: string, options: Readonly<Re
   const values: OptionValues = {};
   const keyLines = new Map<string, number>();
   const seen = new Map<string, number>();
-  if (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null)) return { file: { path, values, lines: keyLines }, problems };
+  const read = new Map<string, unknown>();
+  const scope = new FileScope(path, doc, lines, problems);
+  if (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null)) return { file: { path, values, lines: keyLines, sections: read }, problems };
   if (!isMap(doc.contents)) {
     error(lineOf(doc.contents), 'the configuration file must be a mapping of option names to values (listen: ["127.0.0.1:5300"])');
     return { problems };
@@ -71,9 +79,15 @@ export function parseConfigFile(text: string, path: string, options: Readonly<Re
       continue;
     }
     seen.set(key, line);
+    const section = sections[key];
+    if (section) {
+      const value = section(scope.field(pair.value, key, line, true));
+      if (value !== undefined) read.set(key, value);
+      continue;
+    }
     const spec = options[key];
     if (!spec) {
-      const near = Object.keys(options).find((k) => k.replace(/-/g, '') === key.replace(/[-_]/g, '').toLowerCase());
+      const near = [...Object.keys(options), ...Object.keys(sections)].find((k) => k.replace(/-/g, '') === key.replace(/[-_]/g, '').toLowerCase());
       error(line, `unknown option "${key}"${near ? ` (did you mean "${near}"?)` : ''}`);
       continue;
     }
@@ -85,7 +99,7 @@ export function parseConfigFile(text: string, path: string, options: Readonly<Re
     values[key] = value;
     keyLines.set(key, line);
   }
-  return problems.length > 0 ? { problems } : { file: { path, values, lines: keyLines }, problems };
+  return problems.some((p) => p.severity === 'error') ? { problems } : { file: { path, values, lines: keyLines, sections: read }, problems };
 }
 
 /** The value as the command line would give it; a string starting with NUL is an error message. */

@@ -18,7 +18,8 @@ export interface Client {
   readonly port: number;
 }
 
-export type QueryHandler = (msg: Buffer, client: Client) => Buffer | undefined;
+/** The response to send, or the messages of a zone transfer (TCP), or nothing (dropped). */
+export type QueryHandler = (msg: Buffer, client: Client) => Buffer | Iterator<Buffer> | undefined;
 
 /**
  * Told about every query handled, with its processing time in seconds and, when response rate
@@ -64,7 +65,7 @@ export function createHandler(snapshot: () => Snapshot, log: Logger, opts: Handl
         const q = info.question;
         log.debug({ client: client.address, transport: client.transport, qname: q?.qname.toString(), qtype: q && typeToText(q.qtype), rcode: info.rcode === undefined ? undefined : rcodeToText(info.rcode), tc: info.truncated, reason: info.reason, cached: hit !== undefined, rrl: limited }, 'query');
       }
-      return response;
+      return info.messages && client.transport === 'tcp' ? info.messages : response;
     } catch (err) {
       log.error({ err, client: client.address }, 'query handler failed; dropped');
       return undefined;

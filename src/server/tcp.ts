@@ -159,7 +159,41 @@ function serveConnection(socket: net.Socket, handle: QueryHandler, opts: TcpOpti
     table.remove(socket);
   });
 
+  /** The rest of a zone transfer being sent: queries after it wait until it is done. */
+  let stream: Iterator<Buffer> | undefined;
+
+  /** Writes `out` framed; false when the socket asks to wait (back-pressure). */
+  const send = (out: Buffer): boolean => {
+    const frame = Buffer.allocUnsafe(out.length + 2);
+    frame.writeUInt16BE(out.length, 0);
+    out.copy(frame, 2);
+    return socket.write(frame);
+  };
+  /** Waits for the client to read, then carries on where it stopped. */
+  const waitForDrain = (): void => {
+    socket.pause();
+    socket.once('drain', () => {
+      socket.resume();
+      answerPending();
+    });
+  };
+
   const answerPending = (): void => {
+    while (stream) {
+      let next: IteratorResult<Buffer>;
+      try {
+        next = stream.next();
+      } catch {
+        socket.destroy(); // a transfer that cannot go on ends its connection: the client sees it incomplete
+        return;
+      }
+      if (next.done) {
+        stream = undefined;
+        break;
+      }
+      active(); // a long transfer is not an idle connection
+      if (!send(next.value)) return waitForDrain();
+    }
     let off = 0;
     while (pending.length - off >= 2) {
       const len = pending.readUInt16BE(off);
@@ -172,18 +206,16 @@ function serveConnection(socket: net.Socket, handle: QueryHandler, opts: TcpOpti
         socket.destroy(); // RFC 7766 §8: a message we cannot answer ends the connection
         return;
       }
-      const frame = Buffer.allocUnsafe(out.length + 2);
-      frame.writeUInt16BE(out.length, 0);
-      out.copy(frame, 2);
-      if (!socket.write(frame)) {
+      if (!Buffer.isBuffer(out)) {
+        // A zone transfer: its messages go out as the client reads them, before any later answer.
+        stream = out;
+        pending = Buffer.from(pending.subarray(off));
+        return answerPending();
+      }
+      if (!send(out)) {
         // Back-pressure: stop here; the rest waits until the client has read its answers.
-        socket.pause();
         pending = pending.subarray(off);
-        socket.once('drain', () => {
-          socket.resume();
-          answerPending();
-        });
-        return;
+        return waitForDrain();
       }
     }
     pending = off === 0 ? pending : Buffer.from(pending.subarray(off)); // do not pin a large chunk

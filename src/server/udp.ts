@@ -26,7 +26,7 @@ export function listenUdp(host: string, port: number, handle: QueryHandler, log:
   const socket = dgram.createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4', ipv6Only: isIPv6(host), recvBufferSize: SOCKET_BUFFER_BYTES, sendBufferSize: SOCKET_BUFFER_BYTES, lookup: literalAddress });
   socket.on('message', (msg, rinfo) => {
     const out = handle(msg, { transport: 'udp', address: rinfo.address, port: rinfo.port });
-    if (out) socket.send(out, rinfo.port, rinfo.address);
+    if (Buffer.isBuffer(out)) socket.send(out, rinfo.port, rinfo.address); // transfers are answered over TCP only
   });
   return new Promise((resolve, reject) => {
     socket.once('error', reject);

@@ -12,6 +12,8 @@ import type { PinTable } from '../lb/persistence.js';
 import type { AsnLookup } from '../geo/asn.js';
 import type { ServerCookies } from '../wire/server-cookies.js';
 import type { HostnameAddresses } from '../lb/hostnames.js';
+import type { Keyring } from '../wire/tsig.js';
+import type { ZoneOptions } from '../config/zone-options.js';
 
 /** Where an address is (src/geo/locator.ts); `prefixLength` is the network that decided. */
 export interface Geolocation {
@@ -19,6 +21,13 @@ export interface Geolocation {
   lookup(ip: string | number): { readonly location: Location; readonly prefixLength: number } | undefined;
   /** The widest network around `ip` over which every lookup gives `hit`'s location. */
   widestPrefix?(ip: string | number, hit: { readonly location: Location; readonly prefixLength: number }): number;
+}
+
+/** Zone transfers: the TSIG keys and each zone's transfer settings (src/config/zone-options.ts). */
+export interface TransferSettings {
+  readonly keyring: Keyring;
+  /** By zone apex key; a zone without an entry has the defaults (nobody may transfer it). */
+  readonly zones: ReadonlyMap<string, ZoneOptions>;
 }
 
 /** Which server this is, for NSID (RFC 5001) and CHAOS TXT queries (RFC 4892). */
@@ -54,4 +63,6 @@ export interface Snapshot {
   readonly cookies?: ServerCookies;
   /** Without it, NSID is not sent and CHAOS queries are refused. */
   readonly identity?: Identity;
+  /** Without it, transfers are refused and signed queries get BADKEY. */
+  readonly transfer?: TransferSettings;
 }

@@ -35,6 +35,8 @@ export interface Query {
   readonly ecs?: ClientSubnet;
   /** The DNS Cookies option (RFC 7873), when the query carried a well-formed one. */
   readonly cookie?: Cookie;
+  /** The query ends with a TSIG record (RFC 8945): read and verified by whoever answers it. */
+  readonly signed: boolean;
 }
 
 export interface Question {
@@ -86,6 +88,7 @@ export function parseQuery(msg: Buffer): ParsedQuery {
   let qtype = 0;
   let qclass = 0;
   let edns: Opt | undefined;
+  let signed = false;
   let pos = HEADER;
   try {
     for (let i = 0; i < qdcount; i++) {
@@ -108,7 +111,11 @@ export function parseQuery(msg: Buffer): ParsedQuery {
       const rdataStart = at + 10;
       const end = rdataStart + u16(msg, at + 8);
       if (end > msg.length) throw new Error('record data runs past the end of the message');
-      if (u16(msg, at) === T.OPT) {
+      if (u16(msg, at) === T.TSIG) {
+        // RFC 8945 §5.1: the last record of the additional section, and only there.
+        if (i !== records - 1 || i < outsideAdditional) throw new Error('TSIG record that is not the last record of the message');
+        signed = true;
+      } else if (u16(msg, at) === T.OPT) {
         if (i < outsideAdditional) throw new Error('OPT record outside the additional section');
         if (edns) throw new Error('more than one OPT record');
         if (!ownerIsRoot) throw new Error('OPT record owner is not the root');
@@ -140,7 +147,7 @@ export function parseQuery(msg: Buffer): ParsedQuery {
       return failed(msg, RCODE.FORMERR, (e as Error).message, { qname, qtype, qclass }, edns, cookie);
     }
   }
-  return { kind: 'query', query: { id, opcode, rd, cd, qname, qtype, qclass, edns, ecs, cookie } };
+  return { kind: 'query', query: { id, opcode, rd, cd, qname, qtype, qclass, edns, ecs, cookie, signed } };
 }
 
 /** The error answer to a query whose header (12 octets at least) was read. */

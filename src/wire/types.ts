@@ -20,7 +20,7 @@ export const CLASS_CH = 3;
 export const CLASS_ANY = 255;
 
 /** RFC 1035 §4.1.1, RFC 6672 §2.2 (YXDOMAIN, from RFC 2136), RFC 6891 §6.1.3 (BADVERS is extended: 16), RFC 7873 §8 (BADCOOKIE: 23). */
-export const RCODE = { NOERROR: 0, FORMERR: 1, SERVFAIL: 2, NXDOMAIN: 3, NOTIMP: 4, REFUSED: 5, YXDOMAIN: 6, BADVERS: 16, BADCOOKIE: 23 } as const;
+export const RCODE = { NOERROR: 0, FORMERR: 1, SERVFAIL: 2, NXDOMAIN: 3, NOTIMP: 4, REFUSED: 5, YXDOMAIN: 6, YXRRSET: 7, NXRRSET: 8, NOTAUTH: 9, NOTZONE: 10, BADVERS: 16, BADCOOKIE: 23 } as const;
 export const OPCODE_QUERY = 0;
 
 /** RFC 3597 §4: only the RFC 1035 types may have their embedded names compressed. */

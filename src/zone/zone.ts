@@ -119,6 +119,11 @@ export class Zone {
     return n;
   }
 
+  /** Every RRset of the zone as loaded, node by node, glue and occluded data included: what a transfer sends. */
+  *rrsets(): Generator<RRset> {
+    for (const node of this.nodes.values()) yield* node.rrsets.values();
+  }
+
   /** The node with exactly this key, glue and occluded data included. */
   node(key: string): ZoneNode | undefined {
     const n = this.nodes.get(key);

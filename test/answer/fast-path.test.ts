@@ -79,8 +79,9 @@ t.test('responses with the answer cache are the bytes the general path writes', 
     const query = Buffer.from(pick(pool));
     if (query.length >= 2) query.writeUInt16BE(i & 0xffff, 0); // a new ID each time: only the ID is patched
     const client = { transport: rand() < 0.9 ? ('udp' as const) : ('tcp' as const), address: pick(['192.0.2.1', '2001:db8::1', '81.2.69.160']), port: 53 };
-    const a = cached(query, client);
-    const b = general(query, client);
+    // No transfer is allowed here: every answer is one message.
+    const a = cached(query, client) as Buffer | undefined;
+    const b = general(query, client) as Buffer | undefined;
     if (!(a === undefined ? b === undefined : b !== undefined && a.equals(b))) {
       t.fail(`query ${query.toString('hex')} from ${client.address} over ${client.transport}: ${a?.toString('hex')} != ${b?.toString('hex')}`);
       return;
