@@ -64,6 +64,8 @@ export interface ResponseInfo {
   readonly signed?: boolean;
   /** A zone transfer (TCP only): its messages, made as the connection takes them; `response` is then unset. */
   readonly messages?: Iterator<Buffer>;
+  /** Worth a log line whatever the level: transfers given or refused, TSIG failures. */
+  readonly notice?: { readonly level: 'info' | 'warn'; readonly message: string };
 }
 
 export function respond(snap: Snapshot, msg: Buffer, tcp: boolean, clientAddress: string): ResponseInfo {
@@ -224,7 +226,8 @@ function respondSigned(snap: Snapshot, msg: Buffer, q: Query, tcp: boolean, clie
     const w = new MessageWriter(TCP_MAX);
     w.header(q.id, QR | (q.rd ? RD : 0) | (q.cd ? CD : 0) | RCODE.NOTAUTH);
     w.question(q.qname, q.qtype, q.qclass);
-    return { response: signer.sign(w.finish()), rcode: RCODE.NOTAUTH, question: q, signed: true, reason: `TSIG ${tsigErrorText(v.error)} for key ${tsig.keyName}` };
+    const reason = `TSIG ${tsigErrorText(v.error)} for key ${tsig.keyName}`;
+    return { response: signer.sign(w.finish()), rcode: RCODE.NOTAUTH, question: q, signed: true, reason, notice: { level: 'warn', message: `signed ${typeToText(q.qtype)} query for ${q.qname} refused: ${reason}` } };
   }
   if (q.qtype === T.AXFR || q.qtype === T.IXFR) return transfer(snap, msg, q, tcp, clientAddress, v.key!.name.key, (m) => signer.sign(m));
   const limit = (tcp ? TCP_MAX : udpLimit(q.edns)) - tsigSize(v.key!);
@@ -260,7 +263,7 @@ function transfer(snap: Snapshot, msg: Buffer, q: Query, tcp: boolean, clientAdd
     w.header(q.id, QR | (q.rd ? RD : 0) | rcode);
     w.question(q.qname, q.qtype, q.qclass);
     const m = w.finish();
-    return { response: sign ? sign(m) : m, rcode, question: q, reason, signed: sign !== undefined };
+    return { response: sign ? sign(m) : m, rcode, question: q, reason, signed: sign !== undefined, notice: { level: 'warn', message: reason } };
   };
   const zone = snap.zones.find(q.qname);
   if (!zone || zone.origin.key !== q.qname.key || q.qclass !== CLASS_IN) return refuse(RCODE.NOTAUTH, `${typeToText(q.qtype)} of ${q.qname}: not a zone served here`);
@@ -274,7 +277,8 @@ function transfer(snap: Snapshot, msg: Buffer, q: Query, tcp: boolean, clientAdd
       return { response: upToDateMessage(zone, req, sign), rcode: RCODE.NOERROR, question: q, signed: sign !== undefined, reason: 'IXFR: up to date' };
     }
   }
-  return { messages: axfrMessages(zone, snap.lb, options, req, sign), rcode: RCODE.NOERROR, question: q, signed: sign !== undefined, reason: `${typeToText(q.qtype)} of ${zone.origin} to ${clientAddress}` };
+  const reason = `${typeToText(q.qtype)} of ${zone.origin} serial ${serialOf(zone)} to ${clientAddress}${keyName ? ` with key ${keyName}` : ''}`;
+  return { messages: axfrMessages(zone, snap.lb, options, req, sign), rcode: RCODE.NOERROR, question: q, signed: sign !== undefined, reason, notice: { level: 'info', message: reason } };
 }
 
 /** The serial of the SOA an IXFR query carries in its authority section (RFC 1995 §3). */

@@ -32,6 +32,7 @@ import { startParts, stopParts, type Part } from './part.js';
 import { RuntimeOverrides } from './overrides.js';
 import { Snapshots } from './snapshots.js';
 import { Transfers } from './transfers.js';
+import { applySerialPolicies } from '../xfr/serial.js';
 import { StateDir } from '../config/state.js';
 
 export type { ReloadResult };
@@ -157,7 +158,14 @@ export async function startApp(opts: AppOptions): Promise<App> {
   };
 
   const state = openStateDir(opts.stateDir, log, opts.worker);
-  const config = new Configuration(opts.zonesDir, opts.pop ?? {}, log, (result) => metrics.reloads.inc({ result }), serve, state, opts.worker);
+  // Serial policies raise the SOA serial of changed zone files (the primary keeps what it served; a worker reads it).
+  const withSerials = (loaded: LoadedConfig): LoadedConfig => {
+    const r = applySerialPolicies(loaded, opts.transfer, state, !opts.worker);
+    if (r.problem) log.warn(r.problem);
+    if (!opts.worker) for (const x of r.raised) log.info(x, 'serving a serial raised by the serial policy');
+    return r.config;
+  };
+  const config = new Configuration(opts.zonesDir, opts.pop ?? {}, log, (result) => metrics.reloads.inc({ result }), serve, state, opts.worker, withSerials);
   // What the state directory keeps is the primary's to write; a worker follows its primary.
   const kept = opts.worker ? undefined : state;
   const geo = new Geolocation(opts.geo, opts.asnDatabase, log);

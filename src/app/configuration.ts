@@ -31,6 +31,8 @@ export class Configuration implements Part {
      * last good copies; this one reads the copies and logs at debug level.
      */
     private readonly worker = false,
+    /** Applied to every configuration loaded, before it is served (serial policies). */
+    private readonly adjust: (config: LoadedConfig) => LoadedConfig = (c) => c,
   ) {
     this.lastGood = state && new LastGoodFiles(state);
   }
@@ -48,7 +50,7 @@ export class Configuration implements Part {
     const { log, pop } = this;
     const at = this.at;
     // Nothing is served yet: a file with errors is served from its last good copy where there is one.
-    const loaded = loadConfig(this.dir, this.lastGood);
+    const loaded = this.adjust(loadConfig(this.dir, this.lastGood));
     for (const p of loaded.problems) log[at(p.severity === 'error' ? 'error' : 'warn')]({ file: p.file, line: p.line }, p.message);
     for (const d of loaded.degraded) {
       if (d.lastGood) log[at('error')]({ file: d.file, lastGood: d.lastGood.toISOString(), error: d.error }, 'file has errors: serving its last good copy instead; fix the file and reload');
@@ -80,7 +82,7 @@ export class Configuration implements Part {
   }
 
   private reloadNow(reason: string): ReloadResult {
-    const next = loadConfig(this.dir);
+    const next = this.adjust(loadConfig(this.dir));
     for (const p of next.problems) this.log[this.at(p.severity === 'error' ? 'error' : 'warn')]({ file: p.file, line: p.line, reload: true }, p.message);
     const counts = { zones: next.zones.size, loadBalancers: next.lb.loadBalancers.size };
     const lost = losses(this.current, next);

@@ -65,7 +65,8 @@ export class Transfers implements Part {
       const now = after.zones.find(origin);
       const then = before.zones.find(origin);
       if (!now || !then || now.origin.key !== then.origin.key || serialNewer(serialOf(now), serialOf(then))) continue;
-      if (!this.settings?.zones.has(now.origin.key)) continue; // no secondaries configured: nothing to miss it
+      const options = this.settings?.zones.get(now.origin.key);
+      if (!options || options.serialPolicy !== 'keep') continue; // no secondaries to miss it, or a policy raised it
       this.log.warn({ zone: now.origin.toString(), file, serial: serialOf(now) }, 'zone file changed but its SOA serial did not go up: secondaries will not transfer the change; raise the serial');
     }
   }

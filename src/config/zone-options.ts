@@ -6,6 +6,7 @@
  *       allow-transfer: ["key xfr", "192.0.2.0/24"]     # who may AXFR/IXFR; default: nobody
  *       notify: ["192.0.2.53", "198.51.100.53:5353 key xfr"]   # told of every new serial (RFC 1996)
  *       transfer-load-balancers: omit                  # or fallback: their fallback pool's addresses
+ *       serial-policy: keep                            # or increment, unixtime, dateserial
  */
 import { isIP } from 'node:net';
 import { Name, NameError } from '../wire/name.js';
@@ -27,18 +28,23 @@ export interface NotifyTarget {
   readonly text: string;
 }
 
+export const SERIAL_POLICIES = ['keep', 'increment', 'unixtime', 'dateserial'] as const;
+export type SerialPolicy = (typeof SERIAL_POLICIES)[number];
+
 export interface ZoneOptions {
   readonly allowTransfer: readonly TransferRule[];
   readonly notify: readonly NotifyTarget[];
   readonly transferLoadBalancers: 'omit' | 'fallback';
+  /** Who raises the SOA serial when the file changes: the file (keep) or steerdns (src/xfr/serial.ts). */
+  readonly serialPolicy: SerialPolicy;
   /** Where it was written, for messages about it. */
   readonly file: string;
   readonly line: number;
 }
 
-export const DEFAULT_ZONE_OPTIONS: ZoneOptions = { allowTransfer: [], notify: [], transferLoadBalancers: 'omit', file: '', line: 0 };
+export const DEFAULT_ZONE_OPTIONS: ZoneOptions = { allowTransfer: [], notify: [], transferLoadBalancers: 'omit', serialPolicy: 'keep', file: '', line: 0 };
 
-const FIELDS = ['allow-transfer', 'notify', 'transfer-load-balancers'];
+const FIELDS = ['allow-transfer', 'notify', 'transfer-load-balancers', 'serial-policy'];
 
 /** Reads `zone-options:`: zone name key -> options. Key names are checked against the keyring later (checkKeys). */
 export function readZoneOptions(f: Field): Map<string, ZoneOptions> | undefined {
@@ -68,10 +74,12 @@ export function readZoneOptions(f: Field): Map<string, ZoneOptions> | undefined 
     const allowTransfer = strings('allow-transfer').flatMap(({ text, field }) => transferRule(text, field) ?? []);
     const notify = strings('notify').flatMap(({ text, field }) => notifyTarget(text, field) ?? []);
     const tlb = o.get('transfer-load-balancers');
+    const sp = o.get('serial-policy');
     out.set(zone.key, {
       allowTransfer,
       notify,
       transferLoadBalancers: (tlb && oneOf(tlb, ['omit', 'fallback'] as const)) ?? 'omit',
+      serialPolicy: (sp && oneOf(sp, SERIAL_POLICIES)) ?? 'keep',
       file: field.file,
       line: field.line,
     });

@@ -61,6 +61,7 @@ export function createHandler(snapshot: () => Snapshot, log: Logger, opts: Handl
         }
       }
       if (observe) observe(info, client.transport, (performance.now() - start) / 1000, limited);
+      if (info.notice) log[info.notice.level]({ client: client.address, transport: client.transport }, info.notice.message);
       if (debug) {
         const q = info.question;
         log.debug({ client: client.address, transport: client.transport, qname: q?.qname.toString(), qtype: q && typeToText(q.qtype), rcode: info.rcode === undefined ? undefined : rcodeToText(info.rcode), tc: info.truncated, reason: info.reason, cached: hit !== undefined, rrl: limited }, 'query');

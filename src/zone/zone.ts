@@ -119,6 +119,21 @@ export class Zone {
     return n;
   }
 
+  /**
+   * This zone with another SOA serial (a serial policy raised it): the apex node is replaced,
+   * every other node is shared.
+   */
+  withSerial(serial: number): Zone {
+    const old = this.soa.rdatas[0];
+    const wire = Buffer.from(old.wire);
+    wire.writeUInt32BE(serial >>> 0, wire.length - 20);
+    const soa: RRset = { ...this.soa, rdatas: [{ wire, names: old.names }] };
+    const apex = this.nodes.get(this.origin.key)!;
+    const nodes = new Map(this.nodes);
+    nodes.set(this.origin.key, new Node(apex.name, [...apex.rrsets.values()].map((s) => (s.type === T.SOA ? soa : s)), apex.occluded));
+    return new Zone(this.origin, soa, nodes, this.cuts, this.dnames, this.added);
+  }
+
   /** Every RRset of the zone as loaded, node by node, glue and occluded data included: what a transfer sends. */
   *rrsets(): Generator<RRset> {
     for (const node of this.nodes.values()) yield* node.rrsets.values();

@@ -6,7 +6,7 @@
  */
 import t from 'tap';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startCli, type RunningCli } from '../helpers/cli.js';
@@ -170,4 +170,33 @@ t.test('dig: AXFR and IXFR with the right key, a wrong key, no key', { skip: dig
   const udp = await query(cli.port, 'udp', 'example.com', 'AXFR');
   t.equal(udp.rcode, 'REFUSED', 'never over UDP');
   t.same(udp.answers ?? [], []);
+});
+
+t.test('serial-policy increment: a file changed without a new serial is served with one, kept across a restart, and reaches Knot', { skip: knotd ? false : 'knotd not installed' }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'steerdns-primary-'));
+  writeFileSync(join(dir, 'example.com.zone'), zone(1));
+  const knotPort = await freePort();
+  const confDir = mkdtempSync(join(tmpdir(), 'steerdns-conf-'));
+  const conf = config(confDir, knotPort);
+  writeFileSync(conf, `${readFileSync(conf, 'utf8')}    serial-policy: increment\n`);
+  const state = mkdtempSync(join(tmpdir(), 'steerdns-state-'));
+  const args = ['--config', conf, '--workers', '1', '--api-token', 'tok', '--startup-wait', '0', '--state-dir', state];
+  let primary: RunningCli = await startCli(dir, args);
+  const stopPrimary = async () => {
+    primary.child.kill('SIGKILL');
+    await primary.exited;
+  };
+  t.teardown(() => stopPrimary());
+  const knot = startKnotSecondary(knotPort, primary.port);
+  t.teardown(knot.stop);
+  t.ok(await until(15_000, async () => (await serialAt(knotPort)) === 1), 'Knot has serial 1');
+
+  writeFileSync(join(dir, 'example.com.zone'), zone(1, 'new A 192.0.2.77\n')); // the serial forgotten
+  t.equal((await fetch(`http://127.0.0.1:${primary.apiPort}/v1/reload`, { method: 'POST', headers: { authorization: 'Bearer tok' } })).status, 200);
+  t.equal(await serialAt(primary.port), 2, 'served with serial 2');
+  t.ok(await until(10_000, async () => ((await query(knotPort, 'udp', 'new.example.com', 'A')).answers ?? []).length > 0), 'the change reached Knot');
+
+  await stopPrimary();
+  primary = await startCli(dir, args);
+  t.equal(await serialAt(primary.port), 2, 'after a restart with the same file: still 2, never back to 1');
 });
