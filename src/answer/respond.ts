@@ -9,7 +9,8 @@ import { Decisions, directRecords } from './steered.js';
 import { CLASS_ANY, CLASS_CH, CLASS_IN, RCODE, T, typeToText } from '../wire/types.js';
 import { MessageWriter, optSize, writeOpt } from '../wire/writer.js';
 import { readTsig, ResponseSigner, tsigErrorText, verifyRequest, type Keyring, type TsigKey, type TsigRecord } from '../wire/tsig.js';
-import { axfrMessages, mayTransfer, serialNewer, serialOf, upToDateMessage } from '../xfr/axfr.js';
+import { axfrMessages, ixfrMessages, mayTransfer, serialNewer, serialOf, upToDateMessage } from '../xfr/axfr.js';
+import { changesSince } from '../zone/changes.js';
 import { Name } from '../wire/name.js';
 import { copyBytes } from '../wire/bytes.js';
 import type { CookieAnswer } from '../wire/server-cookies.js';
@@ -254,8 +255,8 @@ function plainError(q: Query, rcode: number, reason: string): ResponseInfo {
 /**
  * AXFR and IXFR (src/xfr/axfr.ts), over TCP only, for a zone served here, to a client the
  * zone's allow-transfer lets in (by network and/or the TSIG key the query was signed with).
- * IXFR from a client at our serial gets the SOA alone; any other IXFR gets the whole zone in
- * AXFR form (RFC 1995 §4), as no history of versions is kept yet.
+ * IXFR from a client at our serial gets the SOA alone; from a serial the zone's journal reaches
+ * back to, the changes since; from any other, the whole zone in AXFR form (RFC 1995 §4).
  */
 function transfer(snap: Snapshot, msg: Buffer, q: Query, tcp: boolean, clientAddress: string, keyName?: string, sign?: (m: Buffer) => Buffer): ResponseInfo {
   const refuse = (rcode: number, reason: string): ResponseInfo => {
@@ -275,6 +276,11 @@ function transfer(snap: Snapshot, msg: Buffer, q: Query, tcp: boolean, clientAdd
     const theirs = ixfrSerial(msg);
     if (theirs !== undefined && !serialNewer(serialOf(zone), theirs)) {
       return { response: upToDateMessage(zone, req, sign), rcode: RCODE.NOERROR, question: q, signed: sign !== undefined, reason: 'IXFR: up to date' };
+    }
+    const chain = theirs === undefined ? undefined : changesSince(snap.journals?.get(zone.origin.key), theirs, serialOf(zone));
+    if (chain) {
+      const reason = `IXFR of ${zone.origin} from serial ${theirs} to ${serialOf(zone)} (${chain.length} change${chain.length === 1 ? '' : 's'}) to ${clientAddress}${keyName ? ` with key ${keyName}` : ''}`;
+      return { messages: ixfrMessages(zone, chain, req, sign), rcode: RCODE.NOERROR, question: q, signed: sign !== undefined, reason, notice: { level: 'info', message: reason } };
     }
   }
   const reason = `${typeToText(q.qtype)} of ${zone.origin} serial ${serialOf(zone)} to ${clientAddress}${keyName ? ` with key ${keyName}` : ''}`;

@@ -33,6 +33,7 @@ import { RuntimeOverrides } from './overrides.js';
 import { Snapshots } from './snapshots.js';
 import { Transfers } from './transfers.js';
 import { applySerialPolicies } from '../xfr/serial.js';
+import { journalsFor } from '../xfr/journal.js';
 import { StateDir } from '../config/state.js';
 
 export type { ReloadResult };
@@ -165,7 +166,12 @@ export async function startApp(opts: AppOptions): Promise<App> {
     if (!opts.worker) for (const x of r.raised) log.info(x, 'serving a serial raised by the serial policy');
     return r.config;
   };
-  const config = new Configuration(opts.zonesDir, opts.pop ?? {}, log, (result) => metrics.reloads.inc({ result }), serve, state, opts.worker, withSerials);
+  // Journals of zone versions for IXFR: the primary adds each new version and keeps them; a worker reads them.
+  const withJournals = (loaded: LoadedConfig): LoadedConfig => {
+    if (!opts.transfer || opts.transfer.zones.size === 0) return loaded;
+    return { ...loaded, journals: journalsFor(loaded, config.served, state, !opts.worker, log) };
+  };
+  const config = new Configuration(opts.zonesDir, opts.pop ?? {}, log, (result) => metrics.reloads.inc({ result }), serve, state, opts.worker, (loaded) => withJournals(withSerials(loaded)));
   // What the state directory keeps is the primary's to write; a worker follows its primary.
   const kept = opts.worker ? undefined : state;
   const geo = new Geolocation(opts.geo, opts.asnDatabase, log);
@@ -185,6 +191,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
     cookies: cookies.cookies,
     identity: opts.identity,
     transfer: opts.transfer,
+    journals: config.current.journals,
   }));
   const health = new Health(
     opts.health ?? 'probe',

@@ -40,6 +40,11 @@ export class Configuration implements Part {
   /** The level to log at: as given, or debug in a worker, whose primary says the same once. */
   private readonly at = (level: 'error' | 'warn' | 'info'): 'error' | 'warn' | 'info' | 'debug' => (this.worker ? 'debug' : level);
 
+  /** The configuration served, or undefined before the first load. */
+  get served(): LoadedConfig | undefined {
+    return this.loaded;
+  }
+
   /** The configuration being served. */
   get current(): LoadedConfig {
     if (!this.loaded) throw new Error('the configuration is read before it was loaded');
@@ -82,15 +87,17 @@ export class Configuration implements Part {
   }
 
   private reloadNow(reason: string): ReloadResult {
-    const next = this.adjust(loadConfig(this.dir));
-    for (const p of next.problems) this.log[this.at(p.severity === 'error' ? 'error' : 'warn')]({ file: p.file, line: p.line, reload: true }, p.message);
-    const counts = { zones: next.zones.size, loadBalancers: next.lb.loadBalancers.size };
-    const lost = losses(this.current, next);
+    const loaded = loadConfig(this.dir);
+    for (const p of loaded.problems) this.log[this.at(p.severity === 'error' ? 'error' : 'warn')]({ file: p.file, line: p.line, reload: true }, p.message);
+    const counts = { zones: loaded.zones.size, loadBalancers: loaded.lb.loadBalancers.size };
+    const lost = losses(this.current, loaded);
     if (lost.length > 0) {
       this.onReload('refused');
       this.log.error({ reason, lost }, 'reload refused: it would stop serving what is served now; the previous configuration stays');
-      return { ok: false, problems: next.problems, ...counts };
+      return { ok: false, problems: loaded.problems, ...counts };
     }
+    // Only a configuration that will be served raises serials and enters the journal.
+    const next = this.adjust(loaded);
     // One swap for zones and load balancers; health follows with a view for the new pools,
     // which keeps the state of origins that still exist. Overrides stay in force.
     this.accept(next);

@@ -22,6 +22,6 @@ export class Snapshots implements Part {
   }
 
   serve(served: Served): void {
-    this.store.replace({ ...this.store.current, zones: served.config.zones, lb: served.lb });
+    this.store.replace({ ...this.store.current, zones: served.config.zones, lb: served.lb, journals: served.config.journals });
   }
 }

@@ -11,6 +11,7 @@ import type { Name } from '../wire/name.js';
 import { loadZonesDir } from '../zone/loader.js';
 import type { Problem } from '../config/problem.js';
 import { ZoneSet } from '../zone/zoneset.js';
+import type { Journal } from '../zone/changes.js';
 
 export interface LoadedConfig {
   readonly zones: ZoneSet;
@@ -27,6 +28,8 @@ export interface LoadedConfig {
    * in): the same on every instance serving the same files, whatever their order or times.
    */
   readonly digest: string;
+  /** Each zone's journal of versions, for IXFR (src/xfr/journal.ts), by apex key; none kept: undefined. */
+  readonly journals?: ReadonlyMap<string, Journal>;
 }
 
 export interface DegradedFile {

@@ -5,6 +5,7 @@
  */
 import type { Rdata } from '../wire/record.js';
 import type { ZoneSet } from '../zone/zoneset.js';
+import type { Journal } from '../zone/changes.js';
 import type { Name } from '../wire/name.js';
 import type { HealthView, LbConfig } from '../lb/model.js';
 import type { Location } from '../geo/location.js';
@@ -65,4 +66,6 @@ export interface Snapshot {
   readonly identity?: Identity;
   /** Without it, transfers are refused and signed queries get BADKEY. */
   readonly transfer?: TransferSettings;
+  /** Each zone's journal of versions, by apex key: IXFR answers from it (src/zone/changes.ts). */
+  readonly journals?: ReadonlyMap<string, Journal>;
 }

@@ -13,6 +13,7 @@
 import type { ZoneOptions } from '../config/zone-options.js';
 import type { LbConfig, LoadBalancer } from '../lb/model.js';
 import type { Zone } from '../zone/zone.js';
+import type { Change, JournalRecord } from '../zone/changes.js';
 import { addressOctets, inNetwork, parseAddress, unmapped } from '../wire/ip.js';
 import { isIP } from 'node:net';
 import type { Name } from '../wire/name.js';
@@ -86,12 +87,42 @@ export interface TransferRequest {
  * The messages of a full transfer of `zone`: SOA, every RRset, SOA (RFC 5936 §2.2), the
  * question in the first message only. `sign` adds the TSIG record of each message in turn.
  */
-export function* axfrMessages(zone: Zone, lb: LbConfig, options: ZoneOptions | undefined, req: TransferRequest, sign?: (msg: Buffer) => Buffer): Generator<Buffer> {
-  const rrsets = (function* () {
-    yield zone.soa;
-    yield* transferred(zone, lb, options?.transferLoadBalancers ?? 'omit');
-    yield zone.soa;
-  })();
+export function axfrMessages(zone: Zone, lb: LbConfig, options: ZoneOptions | undefined, req: TransferRequest, sign?: (msg: Buffer) => Buffer): Generator<Buffer> {
+  return messagesOf(
+    (function* () {
+      yield zone.soa;
+      yield* transferred(zone, lb, options?.transferLoadBalancers ?? 'omit');
+      yield zone.soa;
+    })(),
+    req,
+    sign,
+  );
+}
+
+/**
+ * An incremental transfer (RFC 1995 §4): the current SOA, then for each change the SOA before
+ * it, the records it deleted, the SOA after it and the records it added, and the current SOA.
+ */
+export function ixfrMessages(zone: Zone, changes: readonly Change[], req: TransferRequest, sign?: (msg: Buffer) => Buffer): Generator<Buffer> {
+  const one = (r: JournalRecord): RRset => ({ owner: r.owner, type: r.type, ttl: r.ttl, rdatas: [r.rdata] });
+  return messagesOf(
+    (function* () {
+      yield zone.soa;
+      for (const c of changes) {
+        yield c.from;
+        for (const r of c.deleted) yield one(r);
+        yield c.to;
+        for (const r of c.added) yield one(r);
+      }
+      yield zone.soa;
+    })(),
+    req,
+    sign,
+  );
+}
+
+/** RRsets packed into messages of up to 64 KiB, the question in the first only, each signed by `sign` in turn. */
+function* messagesOf(rrsets: Iterator<RRset>, req: TransferRequest, sign?: (msg: Buffer) => Buffer): Generator<Buffer> {
   let first = true;
   let pending: RRset | undefined;
   let next = rrsets.next();

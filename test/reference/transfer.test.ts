@@ -132,6 +132,8 @@ t.test('Knot as a secondary: AXFR with TSIG, NOTIFY on a new serial, the change 
   t.ok(got, `the change reached Knot after NOTIFY (${Date.now() - t0} ms)`);
   t.equal(await serialAt(knotPort), 2);
   t.match(knot.log(), /notify/i, 'Knot logged the NOTIFY');
+  t.match(knot.log(), /IXFR, incoming/i, 'Knot asked for the change by IXFR');
+  t.notMatch(knot.log(), /fallback to AXFR|AXFR-style IXFR/i, 'and got it incrementally, from the journal');
 });
 
 t.test('dig: AXFR and IXFR with the right key, a wrong key, no key', { skip: dig ? false : 'dig not installed' }, async (t) => {
@@ -140,7 +142,7 @@ t.test('dig: AXFR and IXFR with the right key, a wrong key, no key', { skip: dig
   writeFileSync(join(dir, 'example.com.lb.yaml'), LB);
   const conf = join(mkdtempSync(join(tmpdir(), 'steerdns-conf-')), 'steerdns.yaml');
   writeFileSync(conf, `tsig-keys:\n  - { name: xfr, secret: "${SECRET}" }\nzone-options:\n  example.com:\n    allow-transfer: ["key xfr", "192.0.2.0/24"]\n`);
-  const cli = await startCli(dir, ['--config', conf, '--workers', '1', '--startup-wait', '0']);
+  const cli = await startCli(dir, ['--config', conf, '--workers', '1', '--startup-wait', '0', '--api-token', 'tok']);
   t.teardown(async () => {
     cli.child.kill('SIGKILL');
     await cli.exited;
@@ -167,6 +169,17 @@ t.test('dig: AXFR and IXFR with the right key, a wrong key, no key', { skip: dig
   t.equal(upToDate.split('\n').filter((l) => /^\S+\s+\d+\s+IN\s/.test(l)).length, 1, 'IXFR from our serial: the SOA alone');
   const behind = run('-y', `hmac-sha256:xfr:${SECRET}`, 'example.com', 'IXFR=6');
   t.match(behind, /^www\.example\.com\.\s+300\s+IN\s+A\s+192\.0\.2\.80$/m, 'IXFR from an older serial: the whole zone');
+  // A new version: IXFR from the old serial gets the difference, from the journal.
+  writeFileSync(join(dir, 'example.com.zone'), zone(8, 'new A 192.0.2.77\n'));
+  t.equal((await fetch(`http://127.0.0.1:${cli.apiPort}/v1/reload`, { method: 'POST', headers: { authorization: 'Bearer tok' } })).status, 200);
+  const diff = run('-y', `hmac-sha256:xfr:${SECRET}`, 'example.com', 'IXFR=7').split('\n').filter((l) => /^\S+\s+\d+\s+IN\s/.test(l));
+  t.same(diff.map((l) => l.split(/\s+/).slice(0, 4).join(' ') + (/\sSOA\s/.test(l) ? ` ${l.split(/\s+/)[6]}` : '')), [
+    'example.com. 300 IN SOA 8',
+    'example.com. 300 IN SOA 7',
+    'example.com. 300 IN SOA 8',
+    'new.example.com. 300 IN A',
+    'example.com. 300 IN SOA 8',
+  ], 'IXFR from 7: SOA 8, SOA 7, nothing deleted, SOA 8, the record added, SOA 8');
   const udp = await query(cli.port, 'udp', 'example.com', 'AXFR');
   t.equal(udp.rcode, 'REFUSED', 'never over UDP');
   t.same(udp.answers ?? [], []);
