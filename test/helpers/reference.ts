@@ -226,3 +226,20 @@ export async function startKnot(zones: ReferenceZone[], opts: { knotd?: string; 
   }
   throw last;
 }
+
+/** The first lines of a knot.conf for a test: one worker of each kind, everything in `dir`, listening on `port`, with one TSIG key. */
+export function knotConfHead(dir: string, port: number, key: { id: string; secret: string }): string {
+  return `server:
+    rundir: "${dir}"
+    listen: 127.0.0.1@${port}
+    udp-workers: 1
+    tcp-workers: 1
+    background-workers: 1
+database:
+    storage: "${dir}"
+key:
+  - id: ${key.id}
+    algorithm: hmac-sha256
+    secret: ${key.secret}
+`;
+}

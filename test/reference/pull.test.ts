@@ -13,7 +13,7 @@ import { Name } from '../../src/wire/name.js';
 import { TSIG_ALGORITHMS } from '../../src/wire/tsig.js';
 import { parseZone } from '../../src/zone/parser.js';
 import { pullZone, type PulledRecord } from '../../src/xfr/pull.js';
-import { freePort, knotdPath } from '../helpers/reference.js';
+import { freePort, knotConfHead, knotdPath } from '../helpers/reference.js';
 import { query } from '../helpers/client.js';
 
 const knotd = knotdPath();
@@ -29,19 +29,7 @@ const text = fs.readFileSync(FIXTURE, 'utf8').split('\n').filter((l) => !KNOT_LA
 function startKnotPrimary(port: number) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'steerdns-knot-primary-'));
   fs.writeFileSync(path.join(dir, 'types.example.zone'), text);
-  fs.writeFileSync(path.join(dir, 'knot.conf'), `server:
-    rundir: "${dir}"
-    listen: 127.0.0.1@${port}
-    udp-workers: 1
-    tcp-workers: 1
-    background-workers: 1
-database:
-    storage: "${dir}"
-key:
-  - id: xfr
-    algorithm: hmac-sha256
-    secret: ${SECRET}
-acl:
+  fs.writeFileSync(path.join(dir, 'knot.conf'), `${knotConfHead(dir, port, { id: 'xfr', secret: SECRET })}acl:
   - id: transfer
     key: xfr
     action: transfer

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startCli, type RunningCli } from '../helpers/cli.js';
 import { dataOf, query } from '../helpers/client.js';
-import { freePort, knotdPath } from '../helpers/reference.js';
+import { freePort, knotConfHead, knotdPath } from '../helpers/reference.js';
 
 const SECRET = 'xV8m4MxWFfdg1/8vYL1xFaviuQcLiMqpdhMKJIXlalI=';
 const knotd = knotdPath();
@@ -49,21 +49,9 @@ zone-options:
 /** Knot as a secondary of 127.0.0.1:primaryPort for example.com, with the same key. */
 function startKnotSecondary(port: number, primaryPort: number) {
   const dir = mkdtempSync(join(tmpdir(), 'steerdns-knot-secondary-'));
-  writeFileSync(join(dir, 'knot.conf'), `server:
-    rundir: "${dir}"
-    listen: 127.0.0.1@${port}
-    udp-workers: 1
-    tcp-workers: 1
-    background-workers: 1
-database:
-    storage: "${dir}"
-log:
+  writeFileSync(join(dir, 'knot.conf'), `${knotConfHead(dir, port, { id: 'xfr', secret: SECRET })}log:
   - target: stderr
     any: info
-key:
-  - id: xfr
-    algorithm: hmac-sha256
-    secret: ${SECRET}
 remote:
   - id: primary
     address: 127.0.0.1@${primaryPort}
