@@ -29,7 +29,7 @@ t.test('text to wire and back, per type', async (t) => {
   const cases: [string, string, string?][] = [
     ['DNAME target.example.net.', '06746172676574076578616d706c65036e657400', 'target.example.net.'],
     ['MB mail', '046d61696c' + EXAMPLE_COM, 'mail.example.com.'],
-    ['MINFO a. b.', '01610001620 0'.replace(' ', ''), 'a. b.'],
+    ['MINFO a. b.', '0161000162' + '00', 'a. b.'],
     ['RP a. .', '016100' + '00', 'a. .'],
     ['AFSDB 1 a.', '0001016100', '1 a.'],
     ['KX 10 a.', '000a016100', '10 a.'],
@@ -51,11 +51,12 @@ t.test('text to wire and back, per type', async (t) => {
     ['DNSKEY 257 3 ECDSAP256SHA256 AQID', '0101030d010203', '257 3 13 AQID'],
     ['NSEC3PARAM 1 0 0 -', '0100000000'],
     ['NSEC3PARAM 1 0 10 aabb', '0100000a02aabb', '1 0 10 AABB'],
-    ['NSEC host.example.com. A MX RRSIG NSEC TYPE1234', '04686f7374' + EXAMPLE_COM + '000640010000000300 04 1b00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000020'.replace(/ /g, '').slice(0, 0) + '', undefined],
-    ['CSYNC 66 3 A NS AAAA', '00000042000300046000000 8'.replace(' ', '')],
+    // RFC 4034 §4.3: window 0 (A, MX, RRSIG, NSEC) and window 4 (TYPE1234 = 0x04d2: octet 26, bit 2)
+    ['NSEC host.example.com. A MX RRSIG NSEC TYPE1234', '04686f7374' + EXAMPLE_COM + '0006400100000003' + '041b' + '00'.repeat(26) + '20'],
+    ['CSYNC 66 3 A NS AAAA', '00000042' + '0003' + '0004' + '60000008'],
     ['ZONEMD 2018031900 1 1 ' + 'ab'.repeat(48), '7848b91c0101' + 'ab'.repeat(48), '2018031900 1 1 ' + 'AB'.repeat(48)],
     ['ZONEMD 1 1 240 ' + 'ab'.repeat(12), '00000001' + '01f0' + 'ab'.repeat(12), '1 1 240 ' + 'AB'.repeat(12)],
-    ['IPSECKEY 10 0 2 . AQID', '0a000201' + '0203'.slice(0, 0) + '0203'.slice(0, 0) + '0203'.slice(4) + '', undefined],
+    ['IPSECKEY 10 0 2 . AQID', '0a0002' + '010203'],
     ['IPSECKEY 10 1 2 192.0.2.38', '0a0102c0000226'],
     ['IPSECKEY 10 3 2 gw. AQID', '0a030202677700010203', '10 3 2 gw. AQID'],
     ['APL', '', ''],
@@ -70,7 +71,7 @@ t.test('text to wire and back, per type', async (t) => {
   ];
   for (const [input, hex, back] of cases) {
     const r = rr(input);
-    if (!input.startsWith('NSEC ') && !input.startsWith('IPSECKEY 10 0')) t.equal(r.rdata.wire.toString('hex'), hex.replace(/ /g, ''), `${input}: wire`);
+    t.equal(r.rdata.wire.toString('hex'), hex.replace(/ /g, ''), `${input}: wire`);
     const written = text(r);
     t.equal(written, back ?? input.slice(input.indexOf(' ') + 1), `${input}: text`);
     t.equal(rr(`${input.split(' ')[0]} ${written}`).rdata.wire.toString('hex'), r.rdata.wire.toString('hex'), `${input}: reads back`);
@@ -98,12 +99,12 @@ t.test('SVCB and HTTPS (RFC 9460)', async (t) => {
       '0010' + '03666f6f076578616d706c65036f726700' + '0000000400010004' + '00010009' + '026832' + '0568332d3139' + '000400 04c0000201'.replace(' ', ''),
       '16 foo.example.org. mandatory=alpn,ipv4hint alpn="h2,h3-19" ipv4hint=192.0.2.1'],
     ['SVCB 16 foo.example.org. alpn="f\\\\\\\\oo\\\\,bar,h2"', '0010' + '03666f6f076578616d706c65036f726700' + '0001000c' + '08' + '665c6f6f2c626172' + '026832', '16 foo.example.org. alpn="f\\\\\\\\oo\\\\,bar,h2"'],
-    ['HTTPS 1 . alpn=h2 no-default-alpn ech=AQID dohpath=/q{?dns} ohttp', '000100' + '000100030268 32'.replace(' ', '') + '00020000' + '00050003010203' + '00070009' + Buffer.from('/q{?dns}').toString('hex').padEnd(0) .replace(/^/, '').slice(0) + '', '1 . alpn="h2" no-default-alpn ech="AQID" dohpath="/q{?dns}" key8'],
+    ['HTTPS 1 . alpn=h2 no-default-alpn ech=AQID dohpath=/q{?dns} ohttp', '000100' + '00010003026832' + '00020000' + '00050003010203' + '00070008' + Buffer.from('/q{?dns}').toString('hex') + '00080000', '1 . alpn="h2" no-default-alpn ech="AQID" dohpath="/q{?dns}" key8'],
     ['HTTPS 1 . key8', '000100' + '00080000', '1 . key8'],
   ];
   for (const [input, hex, back] of cases) {
     const r = rr(input);
-    if (!input.includes('dohpath')) t.equal(r.rdata.wire.toString('hex'), hex, `${input}: wire`);
+    t.equal(r.rdata.wire.toString('hex'), hex, `${input}: wire`);
     t.equal(text(r), back, `${input}: text`);
     t.equal(rr(`${input.split(' ')[0]} ${back}`).rdata.wire.toString('hex'), r.rdata.wire.toString('hex'), `${input}: reads back`);
   }
@@ -157,7 +158,7 @@ t.test('errors, per type', async (t) => {
     ['LOC 1 2 3 4 N 0 E 0', /bad latitude "4" in LOC record \(expected N or S after degrees, minutes and seconds\)/],
     ['LOC N 0 E 0', /bad latitude "N" in LOC record \(degrees are missing\)/],
     ['LOC 10 N 181 E 0', /bad longitude degrees "181"/],
-    ['LOC 10 N 10 X 0', /missing longitude hemisphere \(E or W\)|bad longitude "0"/],
+    ['LOC 10 N 10 X 0', /^missing longitude hemisphere \(E or W\) in LOC record$/],
     ['LOC 10 N 10 E', /^missing altitude in LOC record$/],
     ['LOC 10 N 10 E -100000.01m', /bad altitude "-100000\.01m" in LOC record/],
     ['LOC 10 N 10 E 0 1.234m', /bad size "1\.234m" in LOC record/],
