@@ -164,6 +164,37 @@ function valueText(key: number, v: Buffer): string | undefined {
   }
 }
 
+/** RFC 6570 §2.3: a variable name (letters, digits, `_`, percent-escapes, dot-separated), then a `:N` or `*` modifier. */
+const VARSPEC = /^((?:[A-Za-z0-9_]|%[0-9A-Fa-f]{2})+(?:\.(?:[A-Za-z0-9_]|%[0-9A-Fa-f]{2})+)*)(?::[1-9][0-9]{0,3}|\*)?$/;
+
+/**
+ * RFC 9461 §5: `dohpath` is a relative URI template (RFC 6570), UTF-8, that starts with `/` (it
+ * becomes the `:path` of the DoH request) and has the `dns` variable, e.g. `/dns-query{?dns}`.
+ * Returns why not, or undefined when it is one.
+ */
+export function dohpathProblem(v: Buffer): string | undefined {
+  const s = v.toString('utf8');
+  if (!Buffer.from(s, 'utf8').equals(v)) return 'is not UTF-8';
+  if (!s.startsWith('/')) return 'must start with "/" (a relative URI, the path of the DoH request)';
+  let dns = false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c <= 0x20 || c === 0x7f || s[i] === '}') return c <= 0x20 || c === 0x7f ? 'contains a space or a control character' : 'has a "}" without "{"';
+    if (s[i] !== '{') continue;
+    const end = s.indexOf('}', i);
+    if (end < 0) return 'has a "{" without "}"';
+    let expr = s.slice(i + 1, end);
+    if ('+#./;?&'.includes(expr[0] ?? '')) expr = expr.slice(1);
+    for (const spec of expr.split(',')) {
+      const m = VARSPEC.exec(spec);
+      if (!m) return `has a malformed template expression "${s.slice(i, end + 1)}" (RFC 6570)`;
+      if (m[1] === 'dns') dns = true;
+    }
+    i = end;
+  }
+  return dns ? undefined : 'has no "dns" variable';
+}
+
 /** Checks one value's wire form for its key (RFC 9460 §7, §8; RFC 9461 §5; RFC 9540 §4). */
 function checkValue(key: number, v: Buffer): void {
   const bad = (why: string): never => {
@@ -190,6 +221,11 @@ function checkValue(key: number, v: Buffer): void {
     case SVC_KEY.ipv6hint:
       if (v.length === 0 || v.length % 16) bad('must be one or more IPv6 addresses');
       break;
+    case SVC_KEY.dohpath: {
+      const why = dohpathProblem(v);
+      if (why) bad(`"${escapeText(v)}" ${why}: it must be a relative URI template with the dns variable, such as /dns-query{?dns} (RFC 9461 §5)`);
+      break;
+    }
     case INVALID_KEY:
       bad('is the reserved key 65535');
   }

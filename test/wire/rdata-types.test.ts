@@ -111,6 +111,9 @@ t.test('SVCB and HTTPS (RFC 9460)', async (t) => {
   t.equal(rr('HTTPS 1 . port=443 alpn=h2').rdata.wire.toString('hex'), rr('HTTPS 1 . alpn=h2 port=443').rdata.wire.toString('hex'), 'keys in any order, sorted on the wire');
   t.equal(rr('HTTPS 1 . key3=443').rdata.wire.toString('hex'), rr('HTTPS 1 . port=443').rdata.wire.toString('hex'), 'key3 is port');
   t.equal(rr('TYPE65 \\# 10 00010000010003026832').type, 65, 'HTTPS in generic form');
+  for (const path of ['/dns-query{?dns}', '/{dns}', '/q{?dns,ct}', '/dns-query{?dns:255}', '/a%20b/{+base}{?dns}', '/q?x=1{&dns}']) {
+    t.equal(text(rr(`HTTPS 1 . alpn=h2 dohpath=${path}`)), `1 . alpn="h2" dohpath="${path}"`, `dohpath=${path} is a DoH URI template`);
+  }
 });
 
 t.test('errors, per type', async (t) => {
@@ -149,6 +152,18 @@ t.test('errors, per type', async (t) => {
     ['HTTPS \\# 8 000100 ffff0001 00', /SvcParam key65535 is the reserved key 65535/],
     ['HTTPS \\# 8 000100 00010005 02', /SvcParam alpn runs past the end of the rdata/],
     ['HTTPS \\# 8 000100 00020001 00', /SvcParam no-default-alpn takes no value/],
+    // dohpath (RFC 9461 §5): a relative URI template with the dns variable
+    ['HTTPS 1 . alpn=h2 dohpath=dns-query{?dns}', /^bad HTTPS record: SvcParam dohpath "dns-query\{\?dns\}" must start with "\/" \(a relative URI, the path of the DoH request\): it must be a relative URI template with the dns variable, such as \/dns-query\{\?dns\} \(RFC 9461 §5\)$/],
+    ['HTTPS 1 . alpn=h2 dohpath=https://doh.example/dns-query{?dns}', /SvcParam dohpath "https:\/\/doh\.example\/dns-query\{\?dns\}" must start with "\/"/],
+    ['HTTPS 1 . alpn=h2 dohpath=/dns-query', /SvcParam dohpath "\/dns-query" has no "dns" variable: it must be/],
+    ['HTTPS 1 . alpn=h2 dohpath=/q{?name}', /SvcParam dohpath "\/q\{\?name\}" has no "dns" variable/],
+    ['HTTPS 1 . alpn=h2 dohpath=/q{?dns', /SvcParam dohpath "\/q\{\?dns" has a "\{" without "\}"/],
+    ['HTTPS 1 . alpn=h2 dohpath=/q}{?dns}', /SvcParam dohpath "\/q\}\{\?dns\}" has a "\}" without "\{"/],
+    ['HTTPS 1 . alpn=h2 dohpath=/q{?d-ns}', /SvcParam dohpath "\/q\{\?d-ns\}" has a malformed template expression "\{\?d-ns\}" \(RFC 6570\)/],
+    ['HTTPS 1 . alpn=h2 dohpath="/q {?dns}"', /SvcParam dohpath "\/q \{\?dns\}" contains a space or a control character/],
+    ['HTTPS 1 . alpn=h2 dohpath', /SvcParam dohpath "" must start with "\/"/],
+    ['HTTPS \\# 11 000100 00070004 2f717565', /^RFC 3597 rdata is not a valid HTTPS record: SvcParam dohpath "\/que" has no "dns" variable/],
+    ['HTTPS \\# 10 000100 00070003 2fff7b', /SvcParam dohpath "\/\\255\{" is not UTF-8/],
     // LOC
     ['LOC 91 N 0 E 0', /^bad latitude degrees "91" in LOC record \(an integer 0-90\)$/],
     ['LOC 90 1 N 0 E 0', /bad latitude "90" in LOC record \(at most 90 degrees\)/],
