@@ -2,7 +2,9 @@
  * SVCB and HTTPS (RFC 9460): SvcPriority, TargetName and SvcParams, in text (`key=value`,
  * Appendix A) and on the wire (key, length, value; keys strictly increasing), with the
  * RFC's consistency rules: `mandatory` lists present keys and never itself, `no-default-alpn`
- * needs `alpn`, and AliasMode (priority 0) carries no parameters (BIND refuses those too).
+ * needs `alpn`, `dohpath` is a DoH URI template. An AliasMode record (priority 0) with
+ * parameters is valid rdata (RFC 9460 §2.4.2: SHOULD NOT, and clients ignore them; BIND, NSD
+ * and Knot load it): the zone warns about it (svcbAliasParams).
  */
 import { Fields, Reader, RdataError, decodeEscapes, escapeText, ipv4, ipv6, isBase64, uintBytes, type Token } from './rdata-io.js';
 import { ipv6OctetsText } from './ip.js';
@@ -109,8 +111,7 @@ function parse(f: Fields): Buffer[] {
 }
 
 /** The RFC 9460 rules on a record's parameters, given in increasing key order. */
-function checkParams(priority: number, params: ReadonlyMap<number, Buffer>): void {
-  if (priority === 0 && params.size > 0) throw new RdataError('AliasMode (priority 0) must not have SvcParams (RFC 9460 §2.4.2)');
+function checkParams(params: ReadonlyMap<number, Buffer>): void {
   const mandatory = params.get(SVC_KEY.mandatory);
   if (mandatory) {
     for (let k = 0; k < mandatory.length; k += 2) {
@@ -232,7 +233,7 @@ function checkValue(key: number, v: Buffer): void {
 }
 
 function scan(r: Reader): void {
-  const priority = r.num(2, 'priority');
+  r.num(2, 'priority');
   r.name('target name');
   const params = new Map<number, Buffer>();
   let last = -1;
@@ -248,10 +249,15 @@ function scan(r: Reader): void {
       r.put(text === undefined ? keyOut(key) : `${keyOut(key)}=${text}`);
     }
   }
-  checkParams(priority, params);
+  checkParams(params);
 }
 
 export const SVCB = { parse, scan };
+
+/** True when checked SVCB/HTTPS rdata is in AliasMode (priority 0) and yet has SvcParams, which clients ignore. */
+export function svcbAliasParams(wire: Buffer, targetEnd: number): boolean {
+  return wire.readUInt16BE(0) === 0 && wire.length > targetEnd;
+}
 
 /** A checked SVCB/HTTPS rdata split into its fixed part (priority and target) and its parameters by key. */
 export interface SvcbRdata {
