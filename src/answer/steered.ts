@@ -175,7 +175,7 @@ function templatesOf(rrset: RRset, lb: LoadBalancer): readonly ServiceTemplate[]
  * HTTPS or SVCB records written in the zone file at a load balancer's name, with the
  * ipv4hint and ipv6hint of each ServiceMode record for this name replaced by the addresses
  * the same steering decision gives for A and AAAA (RFC 9460 §7.3: clients connect to the
- * hints). A family without addresses loses its hint, unless `mandatory` lists it. AliasMode
+ * hints). A family without addresses loses its hint, and `mandatory` its name. AliasMode
  * records and records for other targets are left as written. The TTL is at most the load
  * balancer's: the hints change with health.
  */
@@ -190,15 +190,20 @@ export function steeredService(ctx: SteeringContext, lb: LoadBalancer, rrset: RR
     v4 ??= Buffer.concat(addresses(ctx, d.origins, T.A).map((r) => r.wire));
     v6 ??= Buffer.concat(addresses(ctx, d.origins, T.AAAA).map((r) => r.wire));
     const params = new Map(svcb.params);
-    const mandatory = params.get(SVC_KEY.mandatory);
-    const required = (key: number): boolean => {
-      if (!mandatory) return false;
-      for (let k = 0; k < mandatory.length; k += 2) if (mandatory.readUInt16BE(k) === key) return true;
-      return false;
-    };
     for (const [key, value] of [[SVC_KEY.ipv4hint, v4], [SVC_KEY.ipv6hint, v6]] as const) {
-      if (value.length > 0) params.set(key, value);
-      else if (!required(key)) params.delete(key);
+      if (value.length > 0) {
+        params.set(key, value);
+        continue;
+      }
+      // No address of the family: the hint goes, and so does its name in `mandatory` (RFC 9460 §8:
+      // it lists only keys the record has), rather than sending the address written in the zone file.
+      params.delete(key);
+      const mandatory = params.get(SVC_KEY.mandatory);
+      if (!mandatory) continue;
+      const keys: Buffer[] = [];
+      for (let k = 0; k < mandatory.length; k += 2) if (mandatory.readUInt16BE(k) !== key) keys.push(mandatory.subarray(k, k + 2));
+      if (keys.length > 0) params.set(SVC_KEY.mandatory, Buffer.concat(keys));
+      else params.delete(SVC_KEY.mandatory);
     }
     return { wire: joinSvcb(svcb.head, params), names: tpl.rdata.names };
   });
