@@ -278,9 +278,3 @@ export function splitSvcb(wire: Buffer, targetEnd: number): SvcbRdata {
   }
   return { priority: wire.readUInt16BE(0), head: wire.subarray(0, targetEnd), params };
 }
-
-/** SVCB/HTTPS wire rdata from a head and parameters (written in increasing key order). */
-export function joinSvcb(head: Buffer, params: ReadonlyMap<number, Buffer>): Buffer {
-  const keys = [...params.keys()].sort((a, b) => a - b);
-  return Buffer.concat([head, ...keys.flatMap((k) => [uintBytes(k, 2), uintBytes(params.get(k)!.length, 2), params.get(k)!])]);
-}
