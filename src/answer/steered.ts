@@ -10,7 +10,8 @@ import type { ClientInfo, LoadBalancer, Origin } from '../lb/model.js';
 import { persistentDecision } from '../lb/persistence.js';
 import { steer, type Decision } from '../lb/steer.js';
 import { addressRdata } from '../wire/rdata.js';
-import { SVC_KEY, joinSvcb, splitSvcb, type SvcbRdata } from '../wire/svcb.js';
+import { SVC_KEY, splitSvcb, type SvcbRdata } from '../wire/svcb.js';
+import { uintBytes } from '../wire/rdata-io.js';
 import type { Rdata } from '../wire/record.js';
 import type { RRset } from '../wire/record.js';
 
@@ -148,61 +149,118 @@ function encodedRecord(lb: LoadBalancer, ip: string): Buffer {
   return r;
 }
 
-/** A zone file's SVCB/HTTPS record at a load balancer's name, split once: which ones take steered hints, and how. */
-interface ServiceTemplate {
-  readonly rdata: Rdata;
-  /** ServiceMode at the load balancer's own name (target "." or the name itself): its hints follow the steering. */
-  readonly svcb?: SvcbRdata;
+/**
+ * A ServiceMode SVCB/HTTPS record whose hints follow the steering, cut once at load: the wire
+ * before the hints (head and keys 0-3, in four variants by which hint families the decision
+ * has, since `mandatory` must not list a hint that is left out), between them (key 5) and after
+ * them (keys 7 and up). A query only joins those with the decision's addresses.
+ */
+interface HintedRecord {
+  /** Indexed by (has IPv4 ? 1 : 0) | (has IPv6 ? 2 : 0). */
+  readonly before: readonly [Buffer, Buffer, Buffer, Buffer];
+  readonly between: Buffer;
+  readonly after: Buffer;
 }
 
-const serviceTemplates = new WeakMap<readonly Rdata[], readonly ServiceTemplate[]>();
+/** A zone file's SVCB/HTTPS record at a load balancer's name: as written, or with steered hints. */
+interface ServiceTemplate {
+  readonly rdata: Rdata;
+  readonly hinted?: HintedRecord;
+}
 
-function templatesOf(rrset: RRset, lb: LoadBalancer): readonly ServiceTemplate[] {
+interface ServiceTemplates {
+  readonly list: readonly ServiceTemplate[];
+  readonly steered: boolean;
+  /** Finished rdatas per decision origins array that is a pool's own (stable until a reload). */
+  readonly byOrigins: WeakMap<readonly Origin[], readonly Rdata[]>;
+}
+
+const serviceTemplates = new WeakMap<readonly Rdata[], ServiceTemplates>();
+
+function paramBytes(params: ReadonlyMap<number, Buffer>, keep: (key: number) => boolean): Buffer {
+  const keys = [...params.keys()].filter(keep).sort((a, b) => a - b);
+  return Buffer.concat(keys.flatMap((k) => [uintBytes(k, 2), uintBytes(params.get(k)!.length, 2), params.get(k)!]));
+}
+
+function hinted(svcb: SvcbRdata): HintedRecord {
+  const mandatory = svcb.params.get(SVC_KEY.mandatory);
+  const variant = (mask: number): Buffer => {
+    const params = new Map(svcb.params);
+    if (mandatory) {
+      // A hint family the decision has no address of is left out, and so is its name in `mandatory`
+      // (RFC 9460 §8: mandatory lists only keys the record has); an empty list goes too.
+      const keys: Buffer[] = [];
+      for (let k = 0; k < mandatory.length; k += 2) {
+        const key = mandatory.readUInt16BE(k);
+        if ((key === SVC_KEY.ipv4hint && !(mask & 1)) || (key === SVC_KEY.ipv6hint && !(mask & 2))) continue;
+        keys.push(mandatory.subarray(k, k + 2));
+      }
+      if (keys.length > 0) params.set(SVC_KEY.mandatory, Buffer.concat(keys));
+      else params.delete(SVC_KEY.mandatory);
+    }
+    return Buffer.concat([svcb.head, paramBytes(params, (k) => k < SVC_KEY.ipv4hint)]);
+  };
+  return {
+    before: [variant(0), variant(1), variant(2), variant(3)],
+    between: paramBytes(svcb.params, (k) => k > SVC_KEY.ipv4hint && k < SVC_KEY.ipv6hint),
+    after: paramBytes(svcb.params, (k) => k > SVC_KEY.ipv6hint),
+  };
+}
+
+function templatesOf(rrset: RRset, lb: LoadBalancer): ServiceTemplates {
   let out = serviceTemplates.get(rrset.rdatas);
   if (out === undefined) {
-    out = rrset.rdatas.map((rdata) => {
+    const list = rrset.rdatas.map((rdata): ServiceTemplate => {
       const target = rdata.names[0];
-      const own = target.name.labelCount === 0 || target.name.key === lb.name.key || target.name.key === rrset.owner.key;
+      // The hints are for the name itself: target "." or the load balancer's name (its owner).
+      const own = target.name.labelCount === 0 || target.name.key === lb.name.key;
       const priority = rdata.wire.readUInt16BE(0);
-      return priority > 0 && own ? { rdata, svcb: splitSvcb(rdata.wire, target.offset + target.name.wire.length) } : { rdata };
+      return priority > 0 && own ? { rdata, hinted: hinted(splitSvcb(rdata.wire, target.offset + target.name.wire.length)) } : { rdata };
     });
+    out = { list, steered: list.some((x) => x.hinted !== undefined), byOrigins: new WeakMap() };
     serviceTemplates.set(rrset.rdatas, out);
   }
   return out;
+}
+
+/** One hint's key, length and addresses; nothing without addresses. */
+function hintParam(key: number, addrs: readonly Rdata[]): Buffer[] {
+  if (addrs.length === 0) return [];
+  const head = Buffer.allocUnsafe(4);
+  head.writeUInt16BE(key, 0);
+  head.writeUInt16BE(addrs.length * addrs[0].wire.length, 2);
+  return [head, ...addrs.map((a) => a.wire)];
 }
 
 /**
  * HTTPS or SVCB records written in the zone file at a load balancer's name, with the
  * ipv4hint and ipv6hint of each ServiceMode record for this name replaced by the addresses
  * the same steering decision gives for A and AAAA (RFC 9460 §7.3: clients connect to the
- * hints). A family without addresses loses its hint, unless `mandatory` lists it. AliasMode
+ * hints). A family without addresses loses its hint, and `mandatory` its name. AliasMode
  * records and records for other targets are left as written. The TTL is at most the load
- * balancer's: the hints change with health.
+ * balancer's: the hints change with health. The records are cut at load (templatesOf), and
+ * finished once per pool while the decision is a pool's whole origin list of IP addresses.
  */
 export function steeredService(ctx: SteeringContext, lb: LoadBalancer, rrset: RRset): RRset {
-  const d = decide(ctx, lb);
   const templates = templatesOf(rrset, lb);
-  let v4: Buffer | undefined;
-  let v6: Buffer | undefined;
-  const rdatas = templates.map((tpl): Rdata => {
-    const svcb = tpl.svcb;
-    if (!svcb) return tpl.rdata;
-    v4 ??= Buffer.concat(addresses(ctx, d.origins, T.A).map((r) => r.wire));
-    v6 ??= Buffer.concat(addresses(ctx, d.origins, T.AAAA).map((r) => r.wire));
-    const params = new Map(svcb.params);
-    const mandatory = params.get(SVC_KEY.mandatory);
-    const required = (key: number): boolean => {
-      if (!mandatory) return false;
-      for (let k = 0; k < mandatory.length; k += 2) if (mandatory.readUInt16BE(k) === key) return true;
-      return false;
-    };
-    for (const [key, value] of [[SVC_KEY.ipv4hint, v4], [SVC_KEY.ipv6hint, v6]] as const) {
-      if (value.length > 0) params.set(key, value);
-      else if (!required(key)) params.delete(key);
-    }
-    return { wire: joinSvcb(svcb.head, params), names: tpl.rdata.names };
-  });
-  return { owner: rrset.owner, type: rrset.type, ttl: Math.min(rrset.ttl, lb.ttl), rdatas };
+  const ttl = Math.min(rrset.ttl, lb.ttl);
+  if (!templates.steered) return { owner: rrset.owner, type: rrset.type, ttl, rdatas: rrset.rdatas };
+  const d = decide(ctx, lb);
+  const stable = d.pool !== undefined && d.origins === d.pool.origins && d.origins.every((o) => o.address.kind !== 'hostname');
+  let rdatas = stable ? templates.byOrigins.get(d.origins) : undefined;
+  if (rdatas === undefined) {
+    const v4 = addresses(ctx, d.origins, T.A);
+    const v6 = addresses(ctx, d.origins, T.AAAA);
+    const mask = (v4.length > 0 ? 1 : 0) | (v6.length > 0 ? 2 : 0);
+    rdatas = templates.list.map((tpl): Rdata => {
+      const h = tpl.hinted;
+      if (!h) return tpl.rdata;
+      const wire = Buffer.concat([h.before[mask], ...hintParam(SVC_KEY.ipv4hint, v4), h.between, ...hintParam(SVC_KEY.ipv6hint, v6), h.after]);
+      return { wire, names: tpl.rdata.names };
+    });
+    if (stable) templates.byOrigins.set(d.origins, rdatas);
+  }
+  return { owner: rrset.owner, type: rrset.type, ttl, rdatas };
 }
 
 /** Addresses of the load balancer for the additional section (MX/SRV targets). */

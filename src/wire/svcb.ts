@@ -2,7 +2,9 @@
  * SVCB and HTTPS (RFC 9460): SvcPriority, TargetName and SvcParams, in text (`key=value`,
  * Appendix A) and on the wire (key, length, value; keys strictly increasing), with the
  * RFC's consistency rules: `mandatory` lists present keys and never itself, `no-default-alpn`
- * needs `alpn`, and AliasMode (priority 0) carries no parameters (BIND refuses those too).
+ * needs `alpn`, `dohpath` is a DoH URI template. An AliasMode record (priority 0) with
+ * parameters is valid rdata (RFC 9460 §2.4.2: SHOULD NOT, and clients ignore them; BIND, NSD
+ * and Knot load it): the zone warns about it (svcbAliasParams).
  */
 import { Fields, Reader, RdataError, decodeEscapes, escapeText, ipv4, ipv6, isBase64, uintBytes, type Token } from './rdata-io.js';
 import { ipv6OctetsText } from './ip.js';
@@ -109,8 +111,7 @@ function parse(f: Fields): Buffer[] {
 }
 
 /** The RFC 9460 rules on a record's parameters, given in increasing key order. */
-function checkParams(priority: number, params: ReadonlyMap<number, Buffer>): void {
-  if (priority === 0 && params.size > 0) throw new RdataError('AliasMode (priority 0) must not have SvcParams (RFC 9460 §2.4.2)');
+function checkParams(params: ReadonlyMap<number, Buffer>): void {
   const mandatory = params.get(SVC_KEY.mandatory);
   if (mandatory) {
     for (let k = 0; k < mandatory.length; k += 2) {
@@ -164,6 +165,37 @@ function valueText(key: number, v: Buffer): string | undefined {
   }
 }
 
+/** RFC 6570 §2.3: a variable name (letters, digits, `_`, percent-escapes, dot-separated), then a `:N` or `*` modifier. */
+const VARSPEC = /^((?:[A-Za-z0-9_]|%[0-9A-Fa-f]{2})+(?:\.(?:[A-Za-z0-9_]|%[0-9A-Fa-f]{2})+)*)(?::[1-9][0-9]{0,3}|\*)?$/;
+
+/**
+ * RFC 9461 §5: `dohpath` is a relative URI template (RFC 6570), UTF-8, that starts with `/` (it
+ * becomes the `:path` of the DoH request) and has the `dns` variable, e.g. `/dns-query{?dns}`.
+ * Returns why not, or undefined when it is one.
+ */
+export function dohpathProblem(v: Buffer): string | undefined {
+  const s = v.toString('utf8');
+  if (!Buffer.from(s, 'utf8').equals(v)) return 'is not UTF-8';
+  if (!s.startsWith('/')) return 'must start with "/" (a relative URI, the path of the DoH request)';
+  let dns = false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c <= 0x20 || c === 0x7f || s[i] === '}') return c <= 0x20 || c === 0x7f ? 'contains a space or a control character' : 'has a "}" without "{"';
+    if (s[i] !== '{') continue;
+    const end = s.indexOf('}', i);
+    if (end < 0) return 'has a "{" without "}"';
+    let expr = s.slice(i + 1, end);
+    if ('+#./;?&'.includes(expr[0] ?? '')) expr = expr.slice(1);
+    for (const spec of expr.split(',')) {
+      const m = VARSPEC.exec(spec);
+      if (!m) return `has a malformed template expression "${s.slice(i, end + 1)}" (RFC 6570)`;
+      if (m[1] === 'dns') dns = true;
+    }
+    i = end;
+  }
+  return dns ? undefined : 'has no "dns" variable';
+}
+
 /** Checks one value's wire form for its key (RFC 9460 §7, §8; RFC 9461 §5; RFC 9540 §4). */
 function checkValue(key: number, v: Buffer): void {
   const bad = (why: string): never => {
@@ -190,13 +222,18 @@ function checkValue(key: number, v: Buffer): void {
     case SVC_KEY.ipv6hint:
       if (v.length === 0 || v.length % 16) bad('must be one or more IPv6 addresses');
       break;
+    case SVC_KEY.dohpath: {
+      const why = dohpathProblem(v);
+      if (why) bad(`"${escapeText(v)}" ${why}: it must be a relative URI template with the dns variable, such as /dns-query{?dns} (RFC 9461 §5)`);
+      break;
+    }
     case INVALID_KEY:
       bad('is the reserved key 65535');
   }
 }
 
 function scan(r: Reader): void {
-  const priority = r.num(2, 'priority');
+  r.num(2, 'priority');
   r.name('target name');
   const params = new Map<number, Buffer>();
   let last = -1;
@@ -212,10 +249,15 @@ function scan(r: Reader): void {
       r.put(text === undefined ? keyOut(key) : `${keyOut(key)}=${text}`);
     }
   }
-  checkParams(priority, params);
+  checkParams(params);
 }
 
 export const SVCB = { parse, scan };
+
+/** True when checked SVCB/HTTPS rdata is in AliasMode (priority 0) and yet has SvcParams, which clients ignore. */
+export function svcbAliasParams(wire: Buffer, targetEnd: number): boolean {
+  return wire.readUInt16BE(0) === 0 && wire.length > targetEnd;
+}
 
 /** A checked SVCB/HTTPS rdata split into its fixed part (priority and target) and its parameters by key. */
 export interface SvcbRdata {
@@ -235,10 +277,4 @@ export function splitSvcb(wire: Buffer, targetEnd: number): SvcbRdata {
     p += 4 + len;
   }
   return { priority: wire.readUInt16BE(0), head: wire.subarray(0, targetEnd), params };
-}
-
-/** SVCB/HTTPS wire rdata from a head and parameters (written in increasing key order). */
-export function joinSvcb(head: Buffer, params: ReadonlyMap<number, Buffer>): Buffer {
-  const keys = [...params.keys()].sort((a, b) => a - b);
-  return Buffer.concat([head, ...keys.flatMap((k) => [uintBytes(k, 2), uintBytes(params.get(k)!.length, 2), params.get(k)!])]);
 }

@@ -196,7 +196,10 @@ function substitute(tpl: string, value: number, line: number): string {
 }
 
 function formatValue(v: number, width: number, base: string): string {
-  if (v < 0) v = 0; // BIND formats as unsigned; a negative offset below the range start is a mistake either way
+  // An offset below the range start, as BIND writes it: signed in decimal (printf's %0*d, the
+  // sign inside the width), else as a 32-bit unsigned number (-4 is fffffffc).
+  if (v < 0 && base === 'd') return '-' + String(-v).padStart(width - 1, '0');
+  if (v < 0) v >>>= 0;
   if (base === 'n' || base === 'N') {
     // Nibbles from the least significant, dot-separated ("4.3.2.1" for 0x1234), then "." and "0"
     // alternately up to `width` characters, as BIND writes them for reverse zones.

@@ -6,6 +6,7 @@
  */
 import { Name } from '../wire/name.js';
 import { T, typeToText } from '../wire/types.js';
+import { svcbAliasParams } from '../wire/svcb.js';
 import type { ZoneRecord } from './record.js';
 import type { Problem } from '../config/problem.js';
 import type { Rdata, RRset } from '../wire/record.js';
@@ -267,6 +268,10 @@ export function compileZone(apex: Name, records: readonly ZoneRecord[], file: st
       error(r.line, `SOA record for ${r.owner} is not at the zone apex ${apex}`, r.file);
       continue;
     }
+    if ((r.type === T.SVCB || r.type === T.HTTPS) && svcbAliasParams(r.rdata.wire, r.rdata.names[0].offset + r.rdata.names[0].name.wire.length)) {
+      // RFC 9460 §2.4.2: SHOULD NOT; BIND, NSD and Knot load it, so a warning, and it is served as written.
+      warn(r.line, `${typeToText(r.type)} record for ${r.owner} is in AliasMode (priority 0) but has SvcParams; clients ignore them (RFC 9460 §2.4.2)`, r.file);
+    }
     const node = ensure(r.owner);
     const at = node.sets.findIndex((s) => s.type === r.type);
     if (at < 0) {
@@ -340,6 +345,8 @@ export function compileZone(apex: Name, records: readonly ZoneRecord[], file: st
     const dname = find(b, T.DNAME);
     if (!dname || b.occluded) continue;
     dnameOwners.add(key);
+    // RFC 6672 §3.3: the server MAY warn; it answers DNAME queries only (RFC 4592 §4.4), as Knot and NSD do.
+    if (b.name.key.startsWith('*.')) warn(dname.line, `${b.name} is a DNAME at a wildcard (RFC 6672 §3.3: SHOULD NOT be used); it answers DNAME queries for the names it covers and rewrites no name`, dname.file);
     // A DNAME beside a delegation would be parent-side data at a cut; Knot refuses such a zone too.
     if (cuts.has(key)) error(dname.line, `${b.name} has a DNAME and NS records: a delegation point cannot also be a DNAME (only the apex may have both)`, dname.file);
   }

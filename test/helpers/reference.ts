@@ -1,5 +1,5 @@
 /**
- * Runs a reference authoritative server (Knot DNS `knotd`) on an ephemeral loopback port for
+ * Runs a reference authoritative server (Knot DNS `knotd`, or NSD 4 `nsd`) on an ephemeral loopback port for
  * differential tests. Everything lives in a fresh temp dir (config, zone copies, databases,
  * control socket), the process runs in the foreground as a child of the test, every wait is
  * bounded, and close() always kills it and removes the dir.
@@ -242,4 +242,156 @@ key:
     algorithm: hmac-sha256
     secret: ${key.secret}
 `;
+
+const NSD_CANDIDATES = ['/usr/sbin/nsd', '/usr/local/sbin/nsd', '/usr/bin/nsd'];
+
+/** Path of an executable nsd ($NSD first), or undefined if there is none. */
+export function nsdPath(): string | undefined {
+  const candidates = [process.env.NSD, ...NSD_CANDIDATES, ...(process.env.PATH ?? '').split(path.delimiter).map((d) => path.join(d, 'nsd'))];
+  for (const c of candidates) {
+    if (!c) continue;
+    try {
+      fs.accessSync(c, fs.constants.X_OK);
+      if (fs.statSync(c).isFile()) return c;
+    } catch {
+      // not there
+    }
+  }
+  return undefined;
+}
+
+/**
+ * NSD 4's configuration for a throwaway server: one listening address, everything under `dir`
+ * (no chroot, no database, no zone list or xfrd state elsewhere), no privilege drop (root runs
+ * the tests in CI; `username: ""` keeps NSD as whoever started it), one server process, no
+ * remote control, and no response rate limiting (a test asks faster than RRL's default allows).
+ * `minimal-responses` leaves the apex NS out of positive answers, as steerdns and Knot do.
+ */
+function nsdConf(dir: string, host: string, port: number, marker: string, zones: ReferenceZone[]): string {
+  const q = (s: string) => JSON.stringify(s);
+  return [
+    'server:',
+    `    ip-address: ${host}@${port}`,
+    `    port: ${port}`,
+    '    do-ip6: no',
+    '    username: ""',
+    '    chroot: ""',
+    `    zonesdir: ${q(path.join(dir, 'zones'))}`,
+    '    database: ""',
+    `    zonelistfile: ${q(path.join(dir, 'zone.list'))}`,
+    `    xfrdfile: ${q(path.join(dir, 'xfrd.state'))}`,
+    `    xfrdir: ${q(dir)}`,
+    `    pidfile: ${q(path.join(dir, 'nsd.pid'))}`,
+    '    zonefiles-write: 0',
+    '    server-count: 1',
+    '    verbosity: 1',
+    `    identity: ${q(marker)}`,
+    '    hide-version: no',
+    `    version: ${q(marker)}`,
+    '    minimal-responses: yes',
+    '    rrl-ratelimit: 0',
+    '    rrl-whitelist-ratelimit: 0',
+    'remote-control:',
+    '    control-enable: no',
+    ...zones.flatMap((z) => ['zone:', `    name: ${q(z.origin)}`, `    zonefile: ${q(`${z.origin}.zone`)}`]),
+    '',
+  ].join('\n');
+}
+
+async function tryStartNsd(nsd: string, zones: ReferenceZone[], host: string, timeoutMs: number): Promise<ReferenceServer> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'steerdns-nsd-'));
+  fs.mkdirSync(path.join(dir, 'zones'));
+  for (const z of zones) fs.copyFileSync(z.file, path.join(dir, 'zones', `${z.origin}.zone`));
+  const port = await freePort(host);
+  const marker = `steerdns-reference-${process.pid}-${port}`;
+  const conf = path.join(dir, 'nsd.conf');
+  fs.writeFileSync(conf, nsdConf(dir, host, port, marker, zones));
+
+  let logText = '';
+  const append = (d: Buffer) => {
+    if (logText.length < 64 * 1024) logText += d.toString();
+  };
+  // -d: in the foreground, logging to stderr, as a child of the test; stopped by its PID.
+  const child: ChildProcess = spawn(nsd, ['-d', '-c', conf], { stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout?.on('data', append);
+  child.stderr?.on('data', append);
+  let exited = false;
+  const exitedP = new Promise<void>((r) => child.once('exit', () => { exited = true; r(); }));
+  child.once('error', (e) => { append(Buffer.from(`spawn error: ${e.message}\n`)); });
+  // SIGTERM, not SIGKILL: NSD's main process takes its server and xfrd children down with it.
+  const onExit = () => { if (!exited) child.kill('SIGTERM'); };
+  process.once('exit', onExit);
+
+  let closed = false;
+  const close = async () => {
+    if (closed) return;
+    closed = true;
+    process.removeListener('exit', onExit);
+    if (!exited) {
+      child.kill('SIGTERM');
+      await Promise.race([exitedP, sleep(3000)]);
+      if (!exited) {
+        child.kill('SIGKILL');
+        await Promise.race([exitedP, sleep(1000)]);
+      }
+    }
+    fs.rmSync(dir, { recursive: true, force: true });
+  };
+
+  // Ready when *our* nsd (the marker in version.server) answers over UDP, every zone is
+  // loaded (SOA with AA: a zone with an error is not served), and TCP answers too.
+  const deadline = Date.now() + timeoutMs;
+  let ready = false;
+  while (!exited && Date.now() < deadline) {
+    const v = await probe(port, host, 'version.server', 'TXT', 'CH');
+    const txt = (v?.packet.answers?.[0] as { data?: Buffer[] } | undefined)?.data;
+    if (Array.isArray(txt) && txt.map((b) => b.toString()).join('') === marker) {
+      let loaded = true;
+      for (const z of zones) {
+        const soa = await probe(port, host, z.origin, 'SOA');
+        if (!soa || soa.rcode !== 0 || !soa.aa || soa.packet.answers?.[0]?.type !== 'SOA') loaded = false;
+      }
+      if (loaded) {
+        const tcp = await sendTcp(port, [buildQuery(zones[0].origin, 'SOA')], 1, host, 500).catch(() => []);
+        if (tcp.length === 1) {
+          ready = true;
+          break;
+        }
+      }
+    }
+    await sleep(50);
+  }
+  if (!ready) {
+    const why = exited ? 'nsd exited' : `nsd not ready within ${timeoutMs} ms (a zone it cannot load is not served)`;
+    const log = logText;
+    await close();
+    throw new Error(`${why} (port ${port}):\n${log}`);
+  }
+  return {
+    name: 'nsd',
+    port,
+    host,
+    command: `${nsd} -d -c ${conf}`,
+    log: () => logText,
+    close,
+  };
+}
+
+/**
+ * Starts NSD 4 serving the given zones on a free loopback port and waits until it answers
+ * for all of them. Retries with another port if the first one was lost to a race.
+ */
+export async function startNsd(zones: ReferenceZone[], opts: { nsd?: string; host?: string; timeoutMs?: number; attempts?: number } = {}): Promise<ReferenceServer> {
+  const nsd = opts.nsd ?? nsdPath();
+  if (!nsd) throw new Error('nsd not installed');
+  if (zones.length === 0) throw new Error('no zones');
+  let last: unknown;
+  for (let i = 0; i < (opts.attempts ?? 3); i++) {
+    try {
+      return await tryStartNsd(nsd, zones, opts.host ?? '127.0.0.1', opts.timeoutMs ?? 8000);
+    } catch (e) {
+      last = e;
+    }
+  }
+  throw last;
 }

@@ -316,3 +316,13 @@ t.test('all errors in a file are reported in one run, in order', async (t) => {
   t.ok(r.problems.every((p) => p.severity === 'error' && p.file === 'zones/example.com.zone'));
   t.same(r.records.map((x) => x.owner.key), ['e.example.com.']);
 });
+
+t.test('$GENERATE: an offset below the range start is written as BIND writes it', async (t) => {
+  const r = parseZone('$TTL 60\n$GENERATE 1-2 h${-5,3,d}.${-5}.${-5,0,x}.${-5,0,o} TXT x\n$GENERATE 1-1 n${-3,0,n}.z TXT x\n', { file: 'g.zone', origin: Name.fromText('example.com.') });
+  t.same(r.problems, []);
+  t.same(r.records.map((x) => x.owner.key), [
+    'h-04.-4.fffffffc.37777777774.example.com.',
+    'h-03.-3.fffffffd.37777777775.example.com.',
+    'ne.f.f.f.f.f.f.f.z.example.com.',
+  ], 'signed in decimal, the sign inside the width; 32-bit unsigned in the other bases');
+});

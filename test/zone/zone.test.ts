@@ -64,7 +64,17 @@ const warnings: { name: string; body: string; line: string | number; message: Re
   { name: 'out-of-zone record', body: 'www.example.net. A 192.0.2.1\n', line: 'example.net', message: /www\.example\.net\. is outside the zone example\.com\.; ignored/ },
   { name: 'TTL mismatch inside an RRset', body: 'www 300 A 192.0.2.1\nwww 600 A 192.0.2.2\n', line: 'www 600', message: /TTL 600 differs from 300 of the A RRset/ },
   { name: 'data below a delegation', body: 'dev NS ns.example.net.\nx.dev TXT "hidden"\n', line: 'x.dev', message: /TXT record for x\.dev\.example\.com\. is below the delegation/ },
+  // RFC 9460 §2.4.2: SHOULD NOT, clients ignore them; BIND 9.18, NSD 4.6 and Knot 3.2 load such a record.
+  { name: 'AliasMode with SvcParams', body: 'www HTTPS 0 cdn.example.net. alpn=h2\n', line: 'www HTTPS', message: /^HTTPS record for www\.example\.com\. is in AliasMode \(priority 0\) but has SvcParams; clients ignore them \(RFC 9460 §2\.4\.2\)$/ },
+  { name: 'SVCB AliasMode with SvcParams, in RFC 3597 form', body: 'svc SVCB \\# 9 0000 00 0003 0002 01bb\n', line: 'svc SVCB', message: /^SVCB record for svc\.example\.com\. is in AliasMode/ },
+  { name: 'DNAME at a wildcard', body: '*.w DNAME new.example.net.\n', line: '*.w', message: /^\*\.w\.example\.com\. is a DNAME at a wildcard \(RFC 6672 §3\.3: SHOULD NOT be used\)/ },
 ];
+
+t.test('no AliasMode warning without SvcParams, nor for ServiceMode', async (t) => {
+  const r = compile('a HTTPS 0 cdn.example.net.\nb HTTPS 1 . alpn=h2\nc SVCB 0 .\n');
+  t.ok(r.zone);
+  t.same(r.problems, []);
+});
 
 for (const c of warnings) {
   t.test(`warning: ${c.name}`, async (t) => {
