@@ -242,6 +242,7 @@ key:
     algorithm: hmac-sha256
     secret: ${key.secret}
 `;
+}
 
 const NSD_CANDIDATES = ['/usr/sbin/nsd', '/usr/local/sbin/nsd', '/usr/bin/nsd'];
 
