@@ -25,6 +25,7 @@ import { icmpUnavailable } from './health/icmp-check.js';
 import { openGeoLocator } from './geo/locator.js';
 import { PinTable } from './lb/persistence.js';
 import { runWorker, WorkerPool } from './workers/cluster.js';
+import { runtimeWarning } from './cli/runtime.js';
 import { formatCookieSecrets, parseCookieSecrets, randomCookieSecrets } from './wire/server-cookies.js';
 import { apiToken, DEFAULT_STARTUP_WAIT_SECONDS, DEFAULTS, entries, FILE_OPTIONS, geoOptions, listenOptions, OPTIONS, popOptions, positiveNumber, resolverOptions, rrlOptions, serverId, tcpOptions, wholeNumber } from './cli/options.js';
 import { VERSION } from './version.js';
@@ -199,6 +200,8 @@ async function main(argv: string[]): Promise<number> {
     await runWorker((first) => startApp({ ...appOptions, log: wlog, health: 'remote', sharedPorts: true, watchDebounceMs: 0, cookieRotateMs: 0, initialHealth: first.health, initialOverrides: first.overrides, worker: true }), wlog);
     return -1;
   }
+  const outOfSupport = runtimeWarning();
+  if (outOfSupport) log.warn({ node: process.version }, outOfSupport);
   let pool: WorkerPool | undefined;
   const app = await startApp({
     ...appOptions,
