@@ -5,7 +5,8 @@
 # unprivileged user `node`, which may not bind ports below 1024 everywhere (docs/operations.md).
 
 # Build: compile the TypeScript with the dev dependencies.
-FROM node:20-bookworm-slim AS build
+# Node 24 LTS (22 is supported too): its workers each bind their own sockets (SO_REUSEPORT).
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 # --ignore-scripts: `prepare` would build before the sources are copied.
@@ -15,7 +16,7 @@ COPY src ./src
 RUN npm run build
 
 # Run: production dependencies, the compiled code and the demo zones; no compiler, no sources.
-FROM node:20-bookworm-slim
+FROM node:24-bookworm-slim
 ENV NODE_ENV=production
 WORKDIR /app
 COPY package.json package-lock.json ./

@@ -24,7 +24,9 @@ import { readConfigFile, Settings, type ConfigFile } from './config/file.js';
 import { icmpUnavailable } from './health/icmp-check.js';
 import { openGeoLocator } from './geo/locator.js';
 import { PinTable } from './lb/persistence.js';
-import { runWorker, WorkerPool } from './workers/cluster.js';
+import { runWorker, WorkerPool, workerSockets, type WorkerSockets } from './workers/cluster.js';
+import { checkAddressesFree, nodeHasReusePort, REUSE_PORT_SINCE, reusePortAvailable } from './server/reuse-port.js';
+import { runtimeWarning } from './cli/runtime.js';
 import { formatCookieSecrets, parseCookieSecrets, randomCookieSecrets } from './wire/server-cookies.js';
 import { apiToken, DEFAULT_STARTUP_WAIT_SECONDS, DEFAULTS, entries, FILE_OPTIONS, FILE_SECTIONS, transferSettings, geoOptions, listenOptions, OPTIONS, popOptions, positiveNumber, resolverOptions, rrlOptions, serverId, tcpOptions, wholeNumber } from './cli/options.js';
 import { VERSION } from './version.js';
@@ -71,7 +73,7 @@ defaults: --zones ./zones  --state-dir ./state  --listen 127.0.0.1:5300  --log-l
           --startup-wait 5 (seconds the listeners wait for the first health round; 0: none)
           --cookie-secret: $STEERDNS_COOKIE_SECRET, else random at start (DNS Cookies, RFC 7873 and
             RFC 9018: 32 hex digits; give every instance on an anycast address the same one)
-          --server-id: the host's name (NSID and CHAOS TXT id.server)
+          --server-id: the host's name (NSID and CHAOS TXT id.server; each worker adds /w<id>)
           --version-string: "steerdns VERSION" (CHAOS TXT version.server and version.bind; none: refused)
           --api-token: $STEERDNS_API_TOKEN (without a token, admin calls are refused)
 SIGHUP, and (without --no-watch) any change in the zones directory, reloads the configuration.
@@ -200,10 +202,18 @@ async function main(argv: string[]): Promise<number> {
 
   if (cluster.isWorker) {
     // A worker answers queries only: the primary probes, reloads, watches and serves the API.
-    const wlog = log.child({ worker: cluster.worker?.id });
-    await runWorker((first) => startApp({ ...appOptions, log: wlog, health: 'remote', sharedPorts: true, watchDebounceMs: 0, cookieRotateMs: 0, initialHealth: first.health, initialOverrides: first.overrides, worker: true }), wlog);
+    const wlog = log.child({ worker: cluster.worker?.id, pid: process.pid });
+    const sockets = workerSockets() ?? { bind: 'shared', listen };
+    // NSID and id.server name the worker too (host/w2): which process answered is worth knowing.
+    const identity = { ...appOptions.identity, serverId: `${id}/w${cluster.worker?.id ?? 0}` };
+    await runWorker((first) => startApp({ ...appOptions, identity, listen: sockets.listen, bind: sockets.bind, log: wlog, health: 'remote', watchDebounceMs: 0, cookieRotateMs: 0, initialHealth: first.health, initialOverrides: first.overrides, worker: true }), wlog);
     return -1;
   }
+  const outOfSupport = runtimeWarning();
+  if (outOfSupport) log.warn({ node: process.version }, outOfSupport);
+  // Each worker on its own sockets where Node can (src/server/reuse-port.ts); else the primary's, shared.
+  let sockets: WorkerSockets | undefined;
+  if (workers > 1) sockets = { bind: (await reusePortAvailable()) ? 'reuseport' : 'shared', listen };
   let pool: WorkerPool | undefined;
   const app = await startApp({
     ...appOptions,
@@ -218,10 +228,16 @@ async function main(argv: string[]): Promise<number> {
     onCookieRotate: (secrets) => pool?.cookieSecrets(formatCookieSecrets(secrets)),
   });
   if (workers > 1) {
-    pool = new WorkerPool(app, workers, log, () => ({ STEERDNS_COOKIE_SECRET: formatCookieSecrets(app.cookies.current) }));
+    pool = new WorkerPool(app, workers, log, sockets!, () => ({ STEERDNS_COOKIE_SECRET: formatCookieSecrets(app.cookies.current) }));
     try {
+      // SO_REUSEPORT would let a worker bind beside another server on the port: refuse that first.
+      if (sockets!.bind === 'reuseport') await checkAddressesFree(listen);
       await pool.start();
-      log.info({ workers }, 'workers listening');
+      if (sockets!.bind === 'reuseport') log.info({ workers, sockets: 'reuseport' }, 'workers listening, each on its own sockets (SO_REUSEPORT)');
+      else {
+        const why = nodeHasReusePort() ? 'this platform refuses SO_REUSEPORT' : `reusePort needs ${REUSE_PORT_SINCE}`;
+        log.info({ workers, sockets: 'shared', node: process.version }, `workers listening on sockets the primary holds and shares (${why})`);
+      }
     } catch (err) {
       await pool.stop(1000);
       await app.close();

@@ -15,6 +15,7 @@ import { ALL_HEALTHY } from '../lb/model.js';
 import { applyOverrides, type Override, type Overrides } from '../lb/overrides.js';
 import { PinTable } from '../lb/persistence.js';
 import type { Logger } from '../log.js';
+import type { BindMode } from '../server/listen.js';
 import type { RrlOptions } from '../server/rrl.js';
 import type { ListenAddress, RunningServer } from '../server/server.js';
 import type { TcpOptions } from '../server/tcp.js';
@@ -71,8 +72,8 @@ export interface AppOptions {
    * takes what `setHealthData` is given (a worker, fed by the primary that probes).
    */
   readonly health?: 'probe' | 'remote';
-  /** Listen with the port shared by several processes (cluster workers). */
-  readonly sharedPorts?: boolean;
+  /** How the sockets are bound (src/server/listen.ts): a cluster worker's `shared` or `reuseport`; default `exclusive`. */
+  readonly bind?: BindMode;
   /** With `health: 'remote'`: the health to answer with from the first query (the primary's). */
   readonly initialHealth?: HealthData;
   /** Runtime overrides in force from the first query (a worker: its primary's). */
@@ -211,7 +212,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
   // Metrics read health, pins, caches and geolocation when scraped.
   const metrics = new Metrics({ health: health.monitor, persistence: pins, answerCache, get geo() { return geo.locator; }, degraded: () => config.current.degraded, digest: () => config.current.digest }, opts.queryStats);
   const listeners = new Listeners(
-    { listen: opts.listen, snapshot: () => snapshots.store.current, log, tcp: opts.tcp, observe: metrics.observe, answerCache, shared: opts.sharedPorts },
+    { listen: opts.listen, snapshot: () => snapshots.store.current, log, tcp: opts.tcp, observe: metrics.observe, answerCache, bind: opts.bind },
     opts.rrl,
     { when: () => health.monitor.whenFirstRoundDone(), startupWaitMs: opts.startupWaitMs ?? 0, pending: () => health.monitor.firstRoundPending() },
   );

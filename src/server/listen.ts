@@ -13,6 +13,15 @@ export function parseListen(text: string): ListenAddress {
 }
 
 
+/**
+ * How a listening socket is bound. `exclusive`: by this process, alone on its address (one
+ * process). `shared`: through the cluster primary, which holds the one socket that every
+ * worker reads (Node's cluster module). `reuseport`: by this process, with SO_REUSEPORT, beside
+ * the sockets of the other workers on the same address: the kernel spreads datagrams and
+ * connections over them (src/server/reuse-port.ts says when Node has it).
+ */
+export type BindMode = 'exclusive' | 'shared' | 'reuseport';
+
 /** An address that cannot be bound, with the cause and, where there is one, the fix. */
 export class ListenError extends StartError {
   constructor(readonly host: string, readonly port: number, readonly transport: 'UDP' | 'TCP', readonly code: string | undefined, message: string) {

@@ -4,7 +4,7 @@
  * reused for UDP, so tests can run on ephemeral ports. Closing stops accepting at once and
  * drains TCP connections: queries already received get their answers.
  */
-import { listenError } from './listen.js';
+import { listenError, type BindMode } from './listen.js';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type dgram from 'node:dgram';
 import type net from 'node:net';
@@ -33,8 +33,8 @@ export interface ServerOptions {
   readonly answerCache?: AnswerCache;
   /** Response rate limiting of UDP responses (src/server/rrl.ts). */
   readonly rrl?: ResponseRateLimiter;
-  /** Bind shared with other processes (cluster workers: the primary holds the sockets). */
-  readonly shared?: boolean;
+  /** How the sockets are bound (default `exclusive`; cluster workers: `shared` or `reuseport`). */
+  readonly bind?: BindMode;
 }
 
 export interface RunningServer {
@@ -66,12 +66,12 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     for (const { host, port } of opts.listen) {
       // An ephemeral TCP port may be taken for UDP by someone else: try a few times.
       for (let attempt = 0; ; attempt++) {
-        const t = await listenTcp(host, port, handle, opts.log, tcpOpts, table, !opts.shared).catch((err: unknown) => {
+        const t = await listenTcp(host, port, handle, opts.log, tcpOpts, table, opts.bind).catch((err: unknown) => {
           throw listenError(err, host, port, 'TCP');
         });
         const bound = (t.address() as net.AddressInfo).port;
         try {
-          udp.push(await listenUdp(host, bound, handle, opts.log, !opts.shared));
+          udp.push(await listenUdp(host, bound, handle, opts.log, opts.bind));
           tcp.push(t);
           addresses.push({ host, port: bound });
           break;

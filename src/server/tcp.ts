@@ -8,6 +8,7 @@
 import net from 'node:net';
 import type { Logger } from '../log.js';
 import type { QueryHandler } from './handler.js';
+import type { BindMode } from './listen.js';
 
 export interface TcpOptions {
   /** Close a connection with no complete query for this long (RFC 7766 §6.2.3). */
@@ -107,12 +108,12 @@ export class ConnectionTable {
   }
 }
 
-/** `exclusive` false: in a cluster worker, share the primary's listening socket. */
-export function listenTcp(host: string, port: number, handle: QueryHandler, log: Logger, opts: TcpOptions, table: ConnectionTable, exclusive = true): Promise<net.Server> {
+/** How the listening socket is bound: see BindMode. */
+export function listenTcp(host: string, port: number, handle: QueryHandler, log: Logger, opts: TcpOptions, table: ConnectionTable, bind: BindMode = 'exclusive'): Promise<net.Server> {
   const server = net.createServer({ noDelay: true }, (socket) => serveConnection(socket, handle, opts, table));
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen({ host, port, exclusive, ipv6Only: net.isIPv6(host) }, () => {
+    server.listen({ host, port, exclusive: bind !== 'shared', reusePort: bind === 'reuseport', ipv6Only: net.isIPv6(host) }, () => {
       server.off('error', reject);
       server.on('error', (err) => log.error({ err, host, port }, 'TCP server error'));
       resolve(server);

@@ -6,6 +6,7 @@ import dgram from 'node:dgram';
 import { isIPv6 } from 'node:net';
 import type { Logger } from '../log.js';
 import type { QueryHandler } from './handler.js';
+import type { BindMode } from './listen.js';
 
 /**
  * Asked-for socket buffers: a burst of queries waits in the kernel instead of being dropped
@@ -21,16 +22,16 @@ function literalAddress(address: string, _opts: unknown, callback: (err: NodeJS.
   callback(null, address, isIPv6(address) ? 6 : 4);
 }
 
-/** `exclusive` false: in a cluster worker, share the primary's socket. */
-export function listenUdp(host: string, port: number, handle: QueryHandler, log: Logger, exclusive = true): Promise<dgram.Socket> {
-  const socket = dgram.createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4', ipv6Only: isIPv6(host), recvBufferSize: SOCKET_BUFFER_BYTES, sendBufferSize: SOCKET_BUFFER_BYTES, lookup: literalAddress });
+/** How the socket is bound: see BindMode. */
+export function listenUdp(host: string, port: number, handle: QueryHandler, log: Logger, bind: BindMode = 'exclusive'): Promise<dgram.Socket> {
+  const socket = dgram.createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4', ipv6Only: isIPv6(host), reusePort: bind === 'reuseport', recvBufferSize: SOCKET_BUFFER_BYTES, sendBufferSize: SOCKET_BUFFER_BYTES, lookup: literalAddress });
   socket.on('message', (msg, rinfo) => {
     const out = handle(msg, { transport: 'udp', address: rinfo.address, port: rinfo.port });
     if (Buffer.isBuffer(out)) socket.send(out, rinfo.port, rinfo.address); // transfers are answered over TCP only
   });
   return new Promise((resolve, reject) => {
     socket.once('error', reject);
-    socket.bind({ address: host, port, exclusive }, () => {
+    socket.bind({ address: host, port, exclusive: bind !== 'shared' }, () => {
       socket.off('error', reject);
       socket.on('error', (err) => log.error({ err, host, port }, 'UDP socket error'));
       resolve(socket);

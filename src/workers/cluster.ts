@@ -1,6 +1,10 @@
 /**
- * Several processes answering on the same addresses (`--workers N`, Node's cluster module: the
- * primary holds the UDP and TCP sockets and the workers share them). The primary loads and
+ * Several processes answering on the same addresses (`--workers N`, Node's cluster module).
+ * Where Node has `reusePort` (src/server/reuse-port.ts), every worker binds its own UDP and TCP
+ * sockets with SO_REUSEPORT and the kernel spreads queries over them; the first worker binds
+ * first, so that a port 0 chosen by the system is the one every later worker (and every
+ * replacement) binds. Elsewhere the primary holds the sockets and the workers share them
+ * (every datagram wakes every worker). The primary loads and
  * checks the configuration, probes health once, serves the HTTP API, reloads and watches the
  * files; it answers no queries. Workers answer queries from their own snapshots: they load the
  * same files, take health and runtime overrides from the primary, and report their counters
@@ -16,6 +20,7 @@ import type { Override } from '../lb/overrides.js';
 import type { Snapshot } from '../snapshot/snapshot.js';
 import type { Logger } from '../log.js';
 import type { ListenAddress } from '../server/server.js';
+import type { BindMode } from '../server/listen.js';
 import { healthData, type HealthData } from '../health/data.js';
 import { formatCookieSecrets, parseCookieSecrets } from '../wire/server-cookies.js';
 
@@ -35,6 +40,21 @@ type ToPrimary =
   /** The worker could not start (an address it cannot bind): why, in one line. */
   | { readonly type: 'failed'; readonly message: string }
   | { readonly type: 'stats'; readonly id: number; readonly stats: QueryStats };
+
+/** How the workers bind their sockets, and where: passed to each in its environment. */
+export interface WorkerSockets {
+  readonly bind: Extract<BindMode, 'shared' | 'reuseport'>;
+  readonly listen: readonly ListenAddress[];
+}
+
+/** The environment variable that carries WorkerSockets from the primary to a worker (internal). */
+const SOCKETS_ENV = 'STEERDNS_WORKER_SOCKETS';
+
+/** In a worker: how and where to bind, as its primary said; undefined if it said nothing. */
+export function workerSockets(env: NodeJS.ProcessEnv = process.env): WorkerSockets | undefined {
+  const text = env[SOCKETS_ENV];
+  return text === undefined ? undefined : (JSON.parse(text) as WorkerSockets);
+}
 
 /** How long /metrics waits for a worker's counters. */
 const STATS_TIMEOUT_MS = 1000;
@@ -57,6 +77,8 @@ export class WorkerPool {
     private readonly app: App,
     private readonly count: number,
     private readonly log: Logger,
+    /** How the workers bind, and the addresses (with ports resolved once the first worker listens, in `reuseport`). */
+    private sockets: WorkerSockets,
     /** Added to each worker's environment when it starts: what must be the same in all (the cookie secrets in force). */
     private readonly workerEnv: () => Readonly<Record<string, string>> = () => ({}),
   ) {}
@@ -71,16 +93,20 @@ export class WorkerPool {
     this.app.store.onSwap((snap) => this.onSwap(snap));
     this.lastConfig = { zones: this.app.store.current.zones, lb: this.app.store.current.lb };
     return new Promise((resolve, reject) => {
-      let addresses: readonly ListenAddress[] = [];
-      for (let i = 0; i < this.count; i++) {
-        this.fork({
-          onListening: (a) => {
-            addresses = a;
-            if (this.listening.size === this.count) resolve(addresses);
-          },
-          onEarlyExit: (code, why) => reject(new StartError(why ?? `a worker exited with code ${code} before listening (see its log above)`)),
-        });
-      }
+      const hooks = {
+        onListening: (a: readonly ListenAddress[]) => {
+          if (this.listening.size === 1 && this.sockets.bind === 'reuseport') {
+            // Its ports, resolved: every other worker binds beside it.
+            this.sockets = { ...this.sockets, listen: a };
+            for (let i = 1; i < this.count; i++) this.fork(hooks);
+          }
+          if (this.listening.size === this.count) resolve(a);
+        },
+        onEarlyExit: (code: number | null, why?: string) => reject(new StartError(why ?? `a worker exited with code ${code} before listening (see its log above)`)),
+      };
+      // Sharing the primary's sockets, the cluster module resolves port 0 once for all.
+      const first = this.sockets.bind === 'reuseport' ? 1 : this.count;
+      for (let i = 0; i < first; i++) this.fork(hooks);
     });
   }
 
@@ -127,7 +153,7 @@ export class WorkerPool {
   }
 
   private fork(hooks: { onListening?: (a: readonly ListenAddress[]) => void; onEarlyExit?: (code: number | null, why?: string) => void } = {}): void {
-    const w = cluster.fork(this.workerEnv());
+    const w = cluster.fork({ ...this.workerEnv(), [SOCKETS_ENV]: JSON.stringify(this.sockets) });
     let failure: string | undefined;
     this.workers.add(w);
     // An IPC write to a worker that has just died (EPIPE) is emitted here; unheard, it would end the primary.

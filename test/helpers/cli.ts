@@ -11,11 +11,22 @@ import { join } from 'node:path';
 
 export const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
 
+export interface LogLine {
+  readonly msg: string;
+  readonly level: number;
+  /** A worker's lines: its cluster id and process id. */
+  readonly worker?: number;
+  readonly pid?: number;
+  readonly [field: string]: unknown;
+}
+
 export interface RunningCli {
   readonly child: ChildProcess;
   /** DNS port (UDP and TCP) and HTTP API port. */
   readonly port: number;
   readonly apiPort: number;
+  /** Every log line written so far, parsed (pino's JSON: msg, level, pid, worker...). */
+  readonly logs: readonly LogLine[];
   /** Resolves when a log line with this message has been written (or already was). */
   logged(msg: string): Promise<void>;
   /** The exit code (null when killed by a signal). */
@@ -33,11 +44,13 @@ export async function startCli(zones: string, args: string[] = [], killAfterMs =
     resolve(code);
   }));
   const seen = new Set<string>();
+  const logs: LogLine[] = [];
   const waiters: { msg: string; resolve: () => void }[] = [];
   let port = 0;
   let apiPort = 0;
   createInterface({ input: child.stdout! }).on('line', (line) => {
-    const j = JSON.parse(line) as { msg: string; port?: number };
+    const j = JSON.parse(line) as LogLine & { port?: number };
+    logs.push(j);
     if (j.msg === 'listening on UDP and TCP' && j.port) port = j.port;
     if (j.msg === 'HTTP API listening' && j.port) apiPort = j.port;
     seen.add(j.msg);
@@ -49,5 +62,5 @@ export async function startCli(zones: string, args: string[] = [], killAfterMs =
       void exited.then(() => reject(new Error(`steerdns exited before logging "${msg}"`)));
     });
   await logged('HTTP API listening'); // the API starts after the DNS listeners
-  return { child, port, apiPort, logged, exited };
+  return { child, port, apiPort, logs, logged, exited };
 }
