@@ -112,7 +112,7 @@ t.test('with workers, a file\'s warning is logged once; queries are logged with 
       const j = JSON.parse(line) as (typeof lines)[number];
       lines.push(j);
       if (j.msg === 'listening on UDP and TCP' && j.port) port = j.port;
-      if (j.msg === 'workers listening') resolve();
+      if (j.msg.startsWith('workers listening')) resolve();
     });
     child.once('exit', () => reject(new Error('steerdns exited')));
   });
