@@ -305,6 +305,13 @@
           box.textContent = 'The chart library did not load.';
           return;
         }
+        if (times.length === 0) {
+          if (plot) plot.destroy();
+          plot = undefined;
+          box.textContent = 'No interval sampled yet: the first point comes a few seconds after start.';
+          return;
+        }
+        if (!plot) box.textContent = '';
         const data = [times.map((t) => t / 1000), ...series.map((s) => s.perSecond)];
         const key = JSON.stringify(series.map((s) => s.name));
         if (key !== names || !plot) {
