@@ -61,14 +61,15 @@ export function directoryWatch(dir: string, debounceMs: number, onChange: () => 
   };
 }
 
-/** Samples the query path's figures into `history` every interval (0 or less: never), the first at start. */
+/** Samples the query path's figures into `history` every interval (0 or less: never), the first one interval after start. */
 export function trafficSampler(history: TrafficHistory, stats: () => Promise<QueryStats>, log: Logger): Part {
   let timer: NodeJS.Timeout | undefined;
   let busy = false;
   const sample = () => {
     if (busy) return; // workers slow to answer: skip a tick rather than pile up
     busy = true;
-    stats().then(
+    // A primary's figures come from its workers, who may not be there yet: a throw is a failed sample.
+    Promise.resolve().then(stats).then(
       (s) => history.sample(Date.now(), s.tally),
       (err: unknown) => log.warn({ err }, 'traffic history: cannot read the query figures'),
     ).finally(() => (busy = false));
@@ -76,7 +77,6 @@ export function trafficSampler(history: TrafficHistory, stats: () => Promise<Que
   return {
     start() {
       if (history.intervalMs <= 0) return;
-      sample();
       timer = setInterval(sample, history.intervalMs);
       timer.unref();
     },
