@@ -14,6 +14,11 @@ import type { Snapshot } from '../snapshot/snapshot.js';
 import type { Decision } from '../lb/steer.js';
 import { explain, ExplainError } from './explain.js';
 import type { Metrics } from './metrics.js';
+import type { StateChange } from '../health/events.js';
+import { overrideKey } from '../lb/overrides.js';
+import { VERSION } from '../version.js';
+import type { TrafficSeries } from './history.js';
+import { PAGE_CSP, pageAsset } from './page.js';
 
 /** What the API reads and acts on: the running app (src/app/app.ts), as seen from here. */
 export interface ApiTarget {
@@ -27,6 +32,12 @@ export interface ApiTarget {
   setOverride(pool: string, origin: string | undefined, enabled: boolean | undefined): boolean;
   /** Reasons, besides zones and health, that this instance is not ready yet. */
   notReady(): readonly string[];
+  /** The latest state changes (origin, pool, load balancer), newest first. */
+  readonly changes: { list(): readonly StateChange[] };
+  /** Steering decisions per load balancer and pool over the last minutes. */
+  readonly history: { series(): TrafficSeries };
+  /** When this instance started (ms since the epoch). */
+  readonly startedAt: number;
 }
 
 export interface ApiOptions {
@@ -58,6 +69,8 @@ export function startApi(opts: ApiOptions): Promise<RunningApi> {
     '/readyz': { method: 'GET', handle: () => readiness(app) },
     '/v1/status': { method: 'GET', handle: () => status(app) },
     '/v1/explain': { method: 'GET', handle: (url) => explainJson(app, url) },
+    '/v1/changes': { method: 'GET', handle: () => ({ changes: app.changes.list().map((c) => ({ ...c, at: new Date(c.at).toISOString() })) }) },
+    '/v1/history': { method: 'GET', handle: () => app.history.series() },
     '/v1/reload': { method: 'POST', admin: true, handle: async () => {
       const r = await app.reload('api');
       if (!r.ok) throw Object.assign(new HttpError(422, 'reload refused: it would stop serving what is served now'), { body: r });
@@ -79,6 +92,7 @@ export function startApi(opts: ApiOptions): Promise<RunningApi> {
       );
       return;
     }
+    if ((req.method === 'GET' || req.method === 'HEAD') && servePage(req, res)) return;
     const send = (status: number, body: unknown) => {
       const text = JSON.stringify(body, null, 2) + '\n';
       res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(text) });
@@ -124,6 +138,24 @@ export function startApi(opts: ApiOptions): Promise<RunningApi> {
       });
     });
   });
+}
+
+/** The status page and its assets (src/api/page.ts); false when `req` asks for something else. */
+function servePage(req: http.IncomingMessage, res: http.ServerResponse): boolean {
+  const pathname = new URL(req.url ?? '/', 'http://api.invalid').pathname;
+  const asset = pageAsset(pathname);
+  if (!asset) return false;
+  req.resume();
+  res.writeHead(200, {
+    'content-type': asset.type,
+    'content-length': asset.body.length,
+    'cache-control': 'no-cache',
+    'content-security-policy': PAGE_CSP,
+    'x-content-type-options': 'nosniff',
+    'referrer-policy': 'no-referrer',
+  });
+  res.end(req.method === 'HEAD' ? undefined : asset.body);
+  return true;
 }
 
 const OVERRIDE_PATH = /^\/v1\/pools\/([^/]+)(?:\/origins\/([^/]+))?\/(enable|disable|clear)$/;
@@ -177,19 +209,31 @@ function tenths(ms: number | undefined): number | undefined {
 function status(app: ApiTarget) {
   const h = app.health.status();
   const snap = app.store.current;
+  const lbs = new Map([...snap.lb.loadBalancers.values()].map((lb) => [lb.name.toString(), lb]));
+  const pools = snap.lb.pools;
+  const override = (pool: string, origin?: string) => {
+    const o = app.overrides.get(overrideKey(pool, origin));
+    return o === undefined ? undefined : o.enabled ? 'enabled' : 'disabled';
+  };
   return {
     now: new Date(h.now).toISOString(),
-    zones: [...snap.zones.zones].map((z) => ({ name: z.origin.toString(), serial: z.soa.rdatas[0].wire.readUInt32BE(z.soa.rdatas[0].wire.length - 20) })),
+    server: { id: snap.identity?.serverId, version: VERSION, startedAt: new Date(app.startedAt).toISOString(), uptimeSeconds: Math.round((h.now - app.startedAt) / 1000) },
+    zones: [...snap.zones.zones].map((z) => ({ name: z.origin.toString(), serial: z.soa.rdatas[0].wire.readUInt32BE(z.soa.rdatas[0].wire.length - 20), records: z.recordCount })),
     firstHealthRoundDone: h.firstRoundDone,
     config: { digest: app.loaded.digest, degraded: app.loaded.degraded.map((d) => ({ file: d.file, error: d.error, lastGood: d.lastGood?.toISOString() ?? null })) },
     overrides: [...app.overrides.values()],
-    loadBalancers: h.loadBalancers.map((lb) => ({ ...lb, since: iso(lb.since), answeringSince: iso(lb.answeringSince) })),
+    loadBalancers: h.loadBalancers.map((lb) => {
+      const c = lbs.get(lb.name);
+      return { ...lb, description: c?.description || undefined, policy: c?.steering_policy, ttl: c?.ttl, since: iso(lb.since), answeringSince: iso(lb.answeringSince) };
+    }),
     pools: h.pools.map(({ originStatus, origins: originCount, rttMs, ...pool }) => ({
       ...pool,
+      description: pools.get(pool.name)?.description || undefined,
+      override: override(pool.name),
       rttMs: tenths(rttMs),
       since: iso(pool.since),
       originCount,
-      origins: originStatus.map((o) => ({ ...o, rttMs: tenths(o.rttMs), since: iso(o.since), lastProbe: iso(o.lastProbe) })),
+      origins: originStatus.map((o) => ({ ...o, override: override(pool.name, o.name), rttMs: tenths(o.rttMs), since: iso(o.since), lastProbe: iso(o.lastProbe) })),
     })),
   };
 }

@@ -99,6 +99,13 @@ export class Metrics {
       },
     });
     new Gauge({
+      name: 'steerdns_load_balancer_fallback', help: 'A load balancer answering from its fallback pool (no default pool usable): 1, else 0; set with or without queries', labelNames: ['load_balancer'] as const, registers,
+      collect() {
+        this.reset();
+        for (const lb of app.health.status().loadBalancers) this.set({ load_balancer: lb.name }, lb.fallback ? 1 : 0);
+      },
+    });
+    new Gauge({
       name: 'steerdns_config_file_degraded', help: 'A configuration file with errors: 1 per file, served from its last good copy (serving="last_good") or not at all (serving="none")', labelNames: ['file', 'serving'] as const, registers,
       collect() {
         this.reset();
@@ -114,6 +121,11 @@ export class Metrics {
       },
     });
     this.registerQueryMetrics();
+  }
+
+  /** The query path's figures as /metrics reads them (with workers, the sum of theirs): the status page's history. */
+  queryStats(): Promise<QueryStats> {
+    return this.current();
   }
 
   /** One gathering per scrape, shared by every metric that reads it. */

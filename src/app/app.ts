@@ -27,7 +27,9 @@ import { Configuration } from './configuration.js';
 import { CookieRotation } from './cookies.js';
 import { Geolocation } from './geolocation.js';
 import { Health, probeAddresses } from './health.js';
-import { cacheStatistics, directoryWatch } from './housekeeping.js';
+import { cacheStatistics, directoryWatch, trafficSampler } from './housekeeping.js';
+import { HISTORY_INTERVAL_MS, TrafficHistory } from '../api/history.js';
+import { RecentChanges } from '../health/events.js';
 import { Listeners } from './listeners.js';
 import { startParts, stopParts, type Part } from './part.js';
 import { RuntimeOverrides } from './overrides.js';
@@ -101,6 +103,8 @@ export interface AppOptions {
   readonly watchDebounceMs?: number;
   /** Log cache statistics this often (ms); default 15 minutes, 0 = never. */
   readonly statsIntervalMs?: number;
+  /** Sample traffic for the status page's charts this often (ms); default 5 s; 0 = never (a worker never does). */
+  readonly historyIntervalMs?: number;
 }
 
 export interface App {
@@ -130,6 +134,12 @@ export interface App {
   notReady(): readonly string[];
   /** DNS Cookies: the server cookie secrets (state beside the snapshot, like the pins). */
   readonly cookies: ServerCookies;
+  /** The last 50 state changes the health monitor announced (the status page). */
+  readonly changes: RecentChanges;
+  /** Steering decisions per load balancer and pool over the last 15 minutes (the status page). */
+  readonly history: TrafficHistory;
+  /** When this app started (ms since the epoch). */
+  readonly startedAt: number;
   close(): Promise<void>;
 }
 
@@ -149,6 +159,9 @@ function openStateDir(path: string | undefined, log: Logger, readOnly = false): 
 
 export async function startApp(opts: AppOptions): Promise<App> {
   const { log } = opts;
+  const startedAt = Date.now();
+  const changes = new RecentChanges(50);
+  const history = new TrafficHistory(opts.worker ? 0 : (opts.historyIntervalMs ?? HISTORY_INTERVAL_MS));
   const pins = new PinTable({ maxEntries: opts.persistenceMaxEntries, now: opts.now });
   const cacheSize = opts.answerCacheSize ?? DEFAULT_ANSWER_CACHE_SIZE;
   const answerCache = cacheSize > 0 ? new AnswerCache(cacheSize) : undefined;
@@ -202,6 +215,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
       resolveAddresses: probeAddresses(() => snapshots.store.current, hostnames),
       onChange: (view) => snapshots.store.setHealth(view),
       onRound: (monitor, round) => metrics.probe(monitor, round),
+      onStateChange: (change) => changes.add(change),
       log,
       concurrency: opts.probeConcurrency,
     },
@@ -238,6 +252,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
     // a log line with the caches' figures now and then, and reloads when the zones directory changes
     cacheStatistics(opts.statsIntervalMs ?? 15 * 60_000, log, () => geo.locator, pins),
     directoryWatch(opts.zonesDir, opts.watchDebounceMs ?? 1000, () => void config.reload('files changed').catch((err) => log.error({ err }, 'reload failed')), log),
+    trafficSampler(history, () => metrics.queryStats(), log), // the status page's charts
   ];
   await startParts(parts);
 
@@ -260,6 +275,9 @@ export async function startApp(opts: AppOptions): Promise<App> {
     queryStats: () => localStats(metrics.tally, answerCache, geo.locator, pins),
     notReady: () => opts.notReady?.() ?? [],
     cookies: cookies.cookies,
+    changes,
+    history,
+    startedAt,
     close: () => stopParts(parts),
   };
 }

@@ -1,11 +1,14 @@
 /**
- * Two small parts that keep an eye on things: a periodic log line with the caches' figures,
- * and a watch on the zones directory that reloads after a quiet time.
+ * Small parts that keep an eye on things: a periodic log line with the caches' figures, a
+ * watch on the zones directory that reloads after a quiet time, and the traffic history the
+ * status page charts.
  */
 import { watch, type FSWatcher } from 'node:fs';
 import type { GeoLocator } from '../geo/locator.js';
 import type { PinTable } from '../lb/persistence.js';
 import type { Logger } from '../log.js';
+import type { QueryStats } from '../api/metrics.js';
+import type { TrafficHistory } from '../api/history.js';
 import type { Part } from './part.js';
 
 /** Logs the geolocation cache's size and hit rate and the persistence table's every `ms` (0: never). */
@@ -54,6 +57,31 @@ export function directoryWatch(dir: string, debounceMs: number, onChange: () => 
     stop() {
       clearTimeout(timer);
       watcher?.close();
+    },
+  };
+}
+
+/** Samples the query path's figures into `history` every interval (0 or less: never), the first one interval after start. */
+export function trafficSampler(history: TrafficHistory, stats: () => Promise<QueryStats>, log: Logger): Part {
+  let timer: NodeJS.Timeout | undefined;
+  let busy = false;
+  const sample = () => {
+    if (busy) return; // workers slow to answer: skip a tick rather than pile up
+    busy = true;
+    // A primary's figures come from its workers, who may not be there yet: a throw is a failed sample.
+    Promise.resolve().then(stats).then(
+      (s) => history.sample(Date.now(), s.tally),
+      (err: unknown) => log.warn({ err }, 'traffic history: cannot read the query figures'),
+    ).finally(() => (busy = false));
+  };
+  return {
+    start() {
+      if (history.intervalMs <= 0) return;
+      timer = setInterval(sample, history.intervalMs);
+      timer.unref();
+    },
+    stop() {
+      clearInterval(timer);
     },
   };
 }

@@ -28,6 +28,7 @@ import type { HealthData } from './data.js';
 import { healthOf, initialTargetState, nextTargetState, restoredTargetState, type HealthState, type RoundResult, type TargetState } from './state.js';
 import { FAILURE, type FailureReason, type ProbeResult, type ProbeTarget } from './types.js';
 import { Limiter } from './limiter.js';
+import type { StateChange } from './events.js';
 import {
   entryChanged,
   loadBalancerState,
@@ -66,6 +67,8 @@ export interface HealthMonitorOptions {
   readonly onChange: (view: HealthView) => void;
   /** Told about every probe round's result (metrics); must not throw. */
   readonly onRound?: (monitor: Monitor, round: RoundResult) => void;
+  /** Told about each state change as it is logged (origin, pool, load balancer): the status page's list. */
+  readonly onStateChange?: (change: StateChange) => void;
   readonly log: Logger;
   readonly clock?: Clock;
   /** Probe attempts running at once, over all monitors. */
@@ -603,8 +606,20 @@ export class HealthMonitor {
       rttMs: Math.round(round.rttMs * 10) / 10,
       detail: round.detail,
     };
-    if (to.state === 'healthy') this.log.info(fields, `origin ${fields.origin} healthy`);
-    else this.log.warn(fields, `origin ${fields.origin} unhealthy: ${round.reason ?? FAILURE.OTHER}`);
+    const message = to.state === 'healthy' ? `origin ${fields.origin} healthy` : `origin ${fields.origin} unhealthy: ${round.reason ?? FAILURE.OTHER}`;
+    if (to.state === 'healthy') this.log.info(fields, message);
+    else this.log.warn(fields, message);
+    const failed = to.state !== 'healthy';
+    this.announce({ at: round.at, kind: 'origin', name: fields.origin, pools: fields.pools, old: from, new: to.state, reason: failed ? fields.reason : undefined, detail: failed ? fields.detail : undefined, message });
+  }
+
+  /** Tells the listener (the status page's list of changes); a listener that throws is logged, not fatal. */
+  private announce(change: StateChange): void {
+    try {
+      this.opts.onStateChange?.(change);
+    } catch (err) {
+      this.log.error({ err }, 'state change listener failed');
+    }
   }
 
   /** Logs the pools and load balancers named whose state differs from the last one logged. */
@@ -627,6 +642,7 @@ export class HealthMonitor {
       const msg = `pool ${name} ${s.state}`;
       if (s.state === 'critical') this.log.warn(fields, msg);
       else this.log.info(fields, msg);
+      this.announce({ at: now, kind: 'pool', name, old: prev?.state, new: s.state, message: msg });
     }
     for (const key of lbs) {
       const lb = config.loadBalancers.get(key);
@@ -655,9 +671,11 @@ export class HealthMonitor {
     });
     const fields = { loadBalancer: name, old: prev?.state, new: s.state, fallback: s.fallback, fallbackPool: s.fallbackPool, usableDefaultPools: s.usableDefaultPools, answering: s.answering, was, why: why.length ? why : undefined };
     const since = was ? ` (was ${was.join(', ')}${why.length ? `: ${why.join(', ')}` : ''})` : '';
-    if (s.fallback) this.log.warn(fields, `load balancer ${name} critical: answering from the fallback pool ${s.fallbackPool}${since}`);
-    else if (was) this.log.info(fields, `load balancer ${name} now answers from ${s.answering.join(', ')}${since}`);
-    else this.log.info(fields, `load balancer ${name} ${s.state}`);
+    let message: string;
+    if (s.fallback) this.log.warn(fields, (message = `load balancer ${name} critical: answering from the fallback pool ${s.fallbackPool}${since}`));
+    else if (was) this.log.info(fields, (message = `load balancer ${name} now answers from ${s.answering.join(', ')}${since}`));
+    else this.log.info(fields, (message = `load balancer ${name} ${s.state}`));
+    this.announce({ at: now, kind: 'load_balancer', name, old: prev?.state, new: s.state, answering: s.answering, message });
   }
 }
 

@@ -140,6 +140,18 @@ export class Zone {
     for (const node of this.nodes.values()) yield* node.rrsets.values();
   }
 
+  /** Number of records (for the status page), counted once: a zone never changes. */
+  get recordCount(): number {
+    if (this.records === undefined) {
+      let n = 0;
+      for (const node of this.nodes.values()) for (const set of node.rrsets.values()) n += set.rdatas.length;
+      this.records = n;
+    }
+    return this.records;
+  }
+
+  private records: number | undefined;
+
   /** The node with exactly this key, glue and occluded data included. */
   node(key: string): ZoneNode | undefined {
     const n = this.nodes.get(key);

@@ -64,7 +64,7 @@ t.test('healthz and readyz', async (t) => {
 t.test('status shows every pool and origin with its health and failure reason', async (t) => {
   const { status, body } = await call('/v1/status');
   t.equal(status, 200);
-  t.same(body.zones, [{ name: 'example.com.', serial: 7 }]);
+  t.same(body.zones, [{ name: 'example.com.', serial: 7, records: 4 }]);
   const pools = body.pools as { name: string; state: string; origins: { name: string; state: string; reason?: string; rttMs?: number }[] }[];
   const main = pools.find((p) => p.name === 'main');
   t.equal(main?.state, 'degraded', 'one of two origins is down');
@@ -194,4 +194,24 @@ t.test('admin overrides: disable a pool or an origin, kept across reloads until 
   t.equal(missing.status, 404);
   t.match(missing.body.error, /no pool named "nope"/);
   t.equal((await post('/v1/pools/main/origins/nope/enable')).status, 404);
+});
+
+t.test('status says which server, changes list the latest state changes, history the traffic', async (t) => {
+  await app.health.whenFirstRoundDone();
+  const { body } = await call('/v1/status');
+  const server = body.server as { id?: string; version: string; uptimeSeconds: number; startedAt: string };
+  t.match(server.version, /^\d+\.\d+\.\d+/);
+  t.type(server.uptimeSeconds, 'number');
+  const lbs = body.loadBalancers as { name: string; policy: string; ttl: number }[];
+  t.match(lbs[0], { name: 'app.example.com.', policy: 'off', ttl: 30 });
+  const pools = body.pools as { name: string; minimumOrigins: number; monitor?: string }[];
+  t.match(pools.find((p) => p.name === 'main'), { minimumOrigins: 1, monitor: 'up' });
+  const changes = (await call('/v1/changes')).body.changes as { kind: string; name: string; old?: string; new: string; reason?: string; at: string }[];
+  const b = changes.find((c) => c.kind === 'origin' && c.name === 'b');
+  t.match(b, { old: 'unknown', new: 'unhealthy', reason: 'TCP connection failed' }, 'the origin that went down');
+  t.ok(changes.some((c) => c.kind === 'load_balancer' && c.name === 'app.example.com.'), 'the load balancer');
+  t.ok(Date.parse(changes[0].at) >= Date.parse(changes[changes.length - 1].at), 'newest first');
+  const history = (await call('/v1/history')).body;
+  t.equal(history.intervalSeconds, 5);
+  t.ok(Array.isArray(history.times) && Array.isArray(history.loadBalancers) && Array.isArray(history.pools));
 });
