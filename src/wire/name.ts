@@ -42,6 +42,20 @@ export class Name {
     return (this.bytes ??= wireOfPlainKey(this.key));
   }
 
+  /**
+   * The wire form for writing it once, without keeping it: a name that keeps no bytes gets them
+   * made in a scratch buffer, valid only until the next call. A zone transfer writes every name
+   * of a zone; kept, their wire forms would leave a buffer behind at each of millions of names.
+   */
+  wireOnce(): Buffer {
+    if (this.bytes !== undefined) return this.bytes;
+    if (this.labelCount === 0) return ROOT_WIRE;
+    const n = this.key.length;
+    writeLabels(this.key, n - 1, ONCE_SCRATCH);
+    ONCE_SCRATCH[n] = 0;
+    return ONCE_SCRATCH.subarray(0, n + 1);
+  }
+
   /** Octets of the wire form, without making it. */
   wireLength(): number {
     if (this.bytes !== undefined) return this.bytes.length;
@@ -243,8 +257,8 @@ export class Name {
 
   private suffixes?: readonly string[];
 
-  /** Keys of this name and each of its ancestors, this name first, the root last (cached). */
-  suffixKeys(): readonly string[] {
+  /** Keys of this name and each of its ancestors, this name first, the root last (cached unless `keep` is false). */
+  suffixKeys(keep = true): readonly string[] {
     if (this.suffixes) return this.suffixes;
     const n = this.labelCount;
     const out = new Array<string>(n + 1);
@@ -263,7 +277,7 @@ export class Name {
         out[i] = acc;
       }
     }
-    this.suffixes = out;
+    if (keep) this.suffixes = out;
     return out;
   }
 
@@ -326,6 +340,9 @@ const SPECIAL = new Set([0x2e, 0x5c, 0x22, 0x28, 0x29, 0x3b, 0x40, 0x24, 0x20]);
 const ESCAPED = new Uint8Array(256).map((_, b) => (b <= 0x20 || b >= 0x7f || SPECIAL.has(b) ? 1 : 0));
 /** Scratch space for fromWire (synchronous, so one is enough). */
 const NAME_SCRATCH = Buffer.allocUnsafe(MAX_NAME_WIRE);
+/** Where wireOnce() makes a wire form (apart from NAME_SCRATCH, which parsing uses). */
+const ONCE_SCRATCH = Buffer.allocUnsafe(MAX_NAME_WIRE);
+const ROOT_WIRE = Buffer.from([0]);
 const KEY_SCRATCH = Buffer.allocUnsafe(MAX_NAME_WIRE);
 
 function presentation(labels: readonly Buffer[], lower: boolean): string {

@@ -112,11 +112,18 @@ export class MessageWriter {
   /** Key of a name suffix -> offset where it was written. */
   private readonly table: SuffixTable = TABLE;
   private readonly counts = [0, 0, 0, 0];
+  private readonly keepNames: boolean;
 
-  /** Starts a message of at most `capacity` octets; the previous writer's message must be finished. */
-  constructor(capacity: number) {
+  /**
+   * Starts a message of at most `capacity` octets; the previous writer's message must be finished.
+   * `keepNames: false` (a zone transfer, which writes every name of a zone once) writes names
+   * without leaving their wire form and suffix keys made on them; answers keep them, as the
+   * same names are written again and again.
+   */
+  constructor(capacity: number, opts: { keepNames?: boolean } = {}) {
     if (capacity > SCRATCH.length) throw new RangeError(`a DNS message is at most ${SCRATCH.length} octets`);
     this.limit = capacity;
+    this.keepNames = opts.keepNames ?? true;
     TABLE.clear();
   }
 
@@ -172,7 +179,7 @@ export class MessageWriter {
         let from = 0;
         for (const { offset, name } of rdata.names) {
           if (!this.bytes(rdata.wire, from, offset) || !this.name(name, true)) return this.rollback(start);
-          from = offset + name.wire.length;
+          from = offset + name.wireLength();
         }
         if (!this.bytes(rdata.wire, from, rdata.wire.length)) return this.rollback(start);
       } else if (!this.bytes(rdata.wire, 0, rdata.wire.length)) {
@@ -217,8 +224,8 @@ export class MessageWriter {
 
   /** Writes a name, pointing at the longest suffix already in the message when `compress`. */
   private name(name: Name, compress: boolean): boolean {
-    const keys = name.suffixKeys();
-    const wire = name.wire;
+    const keys = name.suffixKeys(this.keepNames);
+    const wire = this.keepNames ? name.wire : name.wireOnce();
     let p = 0; // offset of label i in the name's wire form
     for (let i = 0; i < name.labelCount; i++) {
       const at = compress ? this.table.get(keys[i]) : undefined;

@@ -3,7 +3,9 @@
  * when the client is up to date): who may transfer a zone (allow-transfer: TSIG keys and
  * networks), and the zone's records as a stream of messages, SOA first and last, compressed,
  * each as large as TCP allows. The messages are made one at a time as the connection takes
- * them, so a zone of millions of records is never held twice.
+ * them, so a zone of millions of records is never held twice, and the names are written
+ * without keeping their wire form on them (answers keep it), so a transfer leaves the zone's
+ * memory as it found it.
  *
  * Load-balanced names are not records. By default (`transfer-load-balancers: omit`) their
  * A, AAAA and CNAME are left out, as Cloudflare does; with `fallback`, each load balancer is
@@ -127,7 +129,7 @@ function* messagesOf(rrsets: Iterator<RRset>, req: TransferRequest, sign?: (msg:
   let pending: RRset | undefined;
   let next = rrsets.next();
   while (pending !== undefined || !next.done) {
-    const w = new MessageWriter(MAX_MESSAGE);
+    const w = new MessageWriter(MAX_MESSAGE, { keepNames: false }); // every name once: leave nothing made on the zone's names
     w.reserveTail(TSIG_ROOM);
     w.header(req.id, QR | AA);
     if (first) w.question(req.qname, req.qtype, req.qclass);

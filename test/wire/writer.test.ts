@@ -63,3 +63,32 @@ t.test('a large answer (past the compression table\'s scan limit) compresses and
   t.same(d.additionals?.map((a) => dataOf(a)), targets.map((x) => x.toString().replace(/\.$/, '')));
   t.same(d.answers?.map((a) => dataOf(a)), targets.map((x) => x.toString().replace(/\.$/, '')));
 });
+
+t.test('keepNames: false writes the same octets and leaves nothing made on the names (a zone transfer)', async (t) => {
+  // Lower-case names keep no wire form until written (Name.plain); answers make and keep it.
+  const names = () => ({ owner: n('www.example.com.'), other: n('mail.example.com.'), target: n('mail.example.com.'), upper: n('Web.Example.com.'), root: n('.') });
+  const write = (ns: ReturnType<typeof names>, keepNames: boolean) => {
+    const w = new MessageWriter(4096, { keepNames });
+    w.header(9, 0x8400);
+    w.question(ns.owner, T.AXFR, 1);
+    t.ok(w.rrset(1, { owner: ns.owner, type: T.A, ttl: 5, rdatas: [{ wire: Buffer.from([192, 0, 2, 1]), names: [] }] }));
+    t.ok(w.rrset(1, { owner: ns.other, type: T.MX, ttl: 5, rdatas: [nameRdata(ns.target, Buffer.from([0, 10]))] }));
+    t.ok(w.rrset(1, { owner: ns.upper, type: T.NS, ttl: 5, rdatas: [nameRdata(ns.root)] }));
+    return w.finish();
+  };
+  const nameRdata = (name: Name, prefix = Buffer.alloc(0)) => ({ wire: Buffer.concat([prefix, name.wireOnce()]), names: [{ offset: prefix.length, name }] });
+  const bytesOf = (name: Name) => (name as unknown as { bytes: Buffer | undefined }).bytes;
+  const suffixesOf = (name: Name) => (name as unknown as { suffixes: readonly string[] | undefined }).suffixes;
+  const kept = names();
+  const once = names();
+  t.equal(bytesOf(once.owner), undefined, 'a lower-case name has no wire form yet');
+  t.same(write(once, false), write(kept, true), 'the same message');
+  for (const k of ['owner', 'other', 'target'] as const) {
+    t.equal(bytesOf(once[k]), undefined, `${k}: no wire form left on it`);
+    t.equal(suffixesOf(once[k]), undefined, `${k}: no suffix keys left on it`);
+    t.ok(bytesOf(kept[k]), `${k}: an answer keeps its wire form`);
+  }
+  t.same(once.upper.wireOnce(), once.upper.wire, 'a name with its own octets (case kept) gives them');
+  t.same(n('.').wireOnce(), Buffer.from([0]));
+  t.same(n('a.b.example.').wireOnce(), n('a.b.example.').wire);
+});
