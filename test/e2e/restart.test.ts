@@ -213,8 +213,9 @@ const AS_NOBODY = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'
 function whyNotAsNobody(): string | false {
   if (process.getuid?.() !== 0) return 'needs root, to run steerdns as user nobody';
   if (spawnSync('setpriv', ['--version']).error) return 'setpriv (util-linux) not installed';
-  const probe = spawnSync(AS_NOBODY[0], [...AS_NOBODY.slice(1), process.execPath, '-e', `require('fs').accessSync(${JSON.stringify(CLI)})`]);
-  if (probe.status !== 0) return `user nobody cannot read ${CLI}`;
+  // As nobody: can it run this node (a pinned one may sit in a directory only root enters) and read the CLI?
+  const probe = spawnSync(AS_NOBODY[0], [...AS_NOBODY.slice(1), 'sh', '-c', 'test -x "$0" && test -r "$1"', process.execPath, CLI]);
+  if (probe.status !== 0) return `user nobody cannot run ${process.execPath} or read ${CLI}`;
   if (Number(readFileSync('/proc/sys/net/ipv4/ip_unprivileged_port_start', 'utf8')) <= 53) return 'unprivileged users may bind port 53 here';
   return false;
 }

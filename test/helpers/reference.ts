@@ -129,28 +129,39 @@ async function probe(port: number, host: string, name: string, type: string, qcl
   }
 }
 
-async function tryStartKnot(knotd: string, zones: ReferenceZone[], host: string, timeoutMs: number): Promise<ReferenceServer> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'steerdns-knot-'));
-  fs.mkdirSync(path.join(dir, 'db'));
-  fs.mkdirSync(path.join(dir, 'zones'));
-  for (const z of zones) fs.copyFileSync(z.file, path.join(dir, 'zones', `${z.origin}.zone`));
-  const port = await freePort(host);
-  const marker = `steerdns-reference-${process.pid}-${port}`;
-  const conf = path.join(dir, 'knot.conf');
-  fs.writeFileSync(conf, knotConf(dir, host, port, marker, zones));
-
+/**
+ * Runs a reference server as a child of the test and waits until it is ready: *our* server
+ * (the marker in version.server proves it is not someone else on that port) answers over UDP,
+ * every zone is loaded (SOA with AA), and TCP answers too. close() stops it by its PID
+ * (SIGTERM, then SIGKILL) and removes `dir`.
+ */
+async function runReference(o: {
+  name: string;
+  program: string;
+  args: string[];
+  dir: string;
+  host: string;
+  port: number;
+  marker: string;
+  zones: ReferenceZone[];
+  timeoutMs: number;
+  /** Sent if the test process exits without closing it. */
+  onAbandon: NodeJS.Signals;
+  /** Said when it is not ready in time. */
+  notReady?: string;
+}): Promise<ReferenceServer> {
+  const { host, port, zones } = o;
   let logText = '';
   const append = (d: Buffer) => {
     if (logText.length < 64 * 1024) logText += d.toString();
   };
-  const child: ChildProcess = spawn(knotd, ['-c', conf], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child: ChildProcess = spawn(o.program, o.args, { stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout?.on('data', append);
   child.stderr?.on('data', append);
   let exited = false;
   const exitedP = new Promise<void>((r) => child.once('exit', () => { exited = true; r(); }));
   child.once('error', (e) => { append(Buffer.from(`spawn error: ${e.message}\n`)); });
-  // If the test process dies without teardown, don't leave knotd behind.
-  const onExit = () => { if (!exited) child.kill('SIGKILL'); };
+  const onExit = () => { if (!exited) child.kill(o.onAbandon); };
   process.once('exit', onExit);
 
   let closed = false;
@@ -166,17 +177,15 @@ async function tryStartKnot(knotd: string, zones: ReferenceZone[], host: string,
         await Promise.race([exitedP, sleep(1000)]);
       }
     }
-    fs.rmSync(dir, { recursive: true, force: true });
+    fs.rmSync(o.dir, { recursive: true, force: true });
   };
 
-  // Ready when *our* knotd (the marker proves it is not someone else on that port) answers
-  // over UDP, every zone is loaded (SOA with AA), and TCP answers too.
-  const deadline = Date.now() + timeoutMs;
+  const deadline = Date.now() + o.timeoutMs;
   let ready = false;
   while (!exited && Date.now() < deadline) {
     const v = await probe(port, host, 'version.server', 'TXT', 'CH');
     const txt = (v?.packet.answers?.[0] as { data?: Buffer[] } | undefined)?.data;
-    if (Array.isArray(txt) && txt.map((b) => b.toString()).join('') === marker) {
+    if (Array.isArray(txt) && txt.map((b) => b.toString()).join('') === o.marker) {
       let loaded = true;
       for (const z of zones) {
         const soa = await probe(port, host, z.origin, 'SOA');
@@ -193,19 +202,26 @@ async function tryStartKnot(knotd: string, zones: ReferenceZone[], host: string,
     await sleep(50);
   }
   if (!ready) {
-    const why = exited ? 'knotd exited' : `knotd not ready within ${timeoutMs} ms`;
+    const why = exited ? `${o.name} exited` : `${o.name} not ready within ${o.timeoutMs} ms${o.notReady ? ` (${o.notReady})` : ''}`;
     const log = logText;
     await close();
     throw new Error(`${why} (port ${port}):\n${log}`);
   }
-  return {
-    name: 'knotd',
-    port,
-    host,
-    command: `${knotd} -c ${conf}`,
-    log: () => logText,
-    close,
-  };
+  return { name: o.name, port, host, command: `${o.program} ${o.args.join(' ')}`, log: () => logText, close };
+}
+
+async function tryStartKnot(knotd: string, zones: ReferenceZone[], host: string, timeoutMs: number): Promise<ReferenceServer> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'steerdns-knot-'));
+  fs.mkdirSync(path.join(dir, 'db'));
+  fs.mkdirSync(path.join(dir, 'zones'));
+  for (const z of zones) fs.copyFileSync(z.file, path.join(dir, 'zones', `${z.origin}.zone`));
+  const port = await freePort(host);
+  const marker = `steerdns-reference-${process.pid}-${port}`;
+  const conf = path.join(dir, 'knot.conf');
+  fs.writeFileSync(conf, knotConf(dir, host, port, marker, zones));
+
+  // SIGKILL if the test process dies without teardown: knotd has no children to take down.
+  return runReference({ name: 'knotd', program: knotd, args: ['-c', conf], dir, host, port, marker, zones, timeoutMs, onAbandon: 'SIGKILL' });
 }
 
 /**
@@ -308,74 +324,9 @@ async function tryStartNsd(nsd: string, zones: ReferenceZone[], host: string, ti
   const conf = path.join(dir, 'nsd.conf');
   fs.writeFileSync(conf, nsdConf(dir, host, port, marker, zones));
 
-  let logText = '';
-  const append = (d: Buffer) => {
-    if (logText.length < 64 * 1024) logText += d.toString();
-  };
-  // -d: in the foreground, logging to stderr, as a child of the test; stopped by its PID.
-  const child: ChildProcess = spawn(nsd, ['-d', '-c', conf], { stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout?.on('data', append);
-  child.stderr?.on('data', append);
-  let exited = false;
-  const exitedP = new Promise<void>((r) => child.once('exit', () => { exited = true; r(); }));
-  child.once('error', (e) => { append(Buffer.from(`spawn error: ${e.message}\n`)); });
-  // SIGTERM, not SIGKILL: NSD's main process takes its server and xfrd children down with it.
-  const onExit = () => { if (!exited) child.kill('SIGTERM'); };
-  process.once('exit', onExit);
-
-  let closed = false;
-  const close = async () => {
-    if (closed) return;
-    closed = true;
-    process.removeListener('exit', onExit);
-    if (!exited) {
-      child.kill('SIGTERM');
-      await Promise.race([exitedP, sleep(3000)]);
-      if (!exited) {
-        child.kill('SIGKILL');
-        await Promise.race([exitedP, sleep(1000)]);
-      }
-    }
-    fs.rmSync(dir, { recursive: true, force: true });
-  };
-
-  // Ready when *our* nsd (the marker in version.server) answers over UDP, every zone is
-  // loaded (SOA with AA: a zone with an error is not served), and TCP answers too.
-  const deadline = Date.now() + timeoutMs;
-  let ready = false;
-  while (!exited && Date.now() < deadline) {
-    const v = await probe(port, host, 'version.server', 'TXT', 'CH');
-    const txt = (v?.packet.answers?.[0] as { data?: Buffer[] } | undefined)?.data;
-    if (Array.isArray(txt) && txt.map((b) => b.toString()).join('') === marker) {
-      let loaded = true;
-      for (const z of zones) {
-        const soa = await probe(port, host, z.origin, 'SOA');
-        if (!soa || soa.rcode !== 0 || !soa.aa || soa.packet.answers?.[0]?.type !== 'SOA') loaded = false;
-      }
-      if (loaded) {
-        const tcp = await sendTcp(port, [buildQuery(zones[0].origin, 'SOA')], 1, host, 500).catch(() => []);
-        if (tcp.length === 1) {
-          ready = true;
-          break;
-        }
-      }
-    }
-    await sleep(50);
-  }
-  if (!ready) {
-    const why = exited ? 'nsd exited' : `nsd not ready within ${timeoutMs} ms (a zone it cannot load is not served)`;
-    const log = logText;
-    await close();
-    throw new Error(`${why} (port ${port}):\n${log}`);
-  }
-  return {
-    name: 'nsd',
-    port,
-    host,
-    command: `${nsd} -d -c ${conf}`,
-    log: () => logText,
-    close,
-  };
+  // -d: in the foreground, logging to stderr. SIGTERM, not SIGKILL, if the test process dies:
+  // NSD's main process takes its server and xfrd children down with it.
+  return runReference({ name: 'nsd', program: nsd, args: ['-d', '-c', conf], dir, host, port, marker, zones, timeoutMs, onAbandon: 'SIGTERM', notReady: 'a zone it cannot load is not served' });
 }
 
 /**
