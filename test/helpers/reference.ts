@@ -36,8 +36,12 @@ const KNOTD_CANDIDATES = ['/usr/sbin/knotd', '/usr/local/sbin/knotd', '/usr/bin/
 
 /** Path of an executable knotd ($KNOTD first), or undefined if there is none. */
 export function knotdPath(): string | undefined {
-  const candidates = [process.env.KNOTD, ...KNOTD_CANDIDATES, ...(process.env.PATH ?? '').split(path.delimiter).map((d) => path.join(d, 'knotd'))];
-  for (const c of candidates) {
+  return executable('knotd', process.env.KNOTD, KNOTD_CANDIDATES);
+}
+
+/** The first of `first`, `candidates` and `program` on $PATH that is an executable file. */
+function executable(program: string, first: string | undefined, candidates: readonly string[]): string | undefined {
+  for (const c of [first, ...candidates, ...(process.env.PATH ?? '').split(path.delimiter).map((d) => path.join(d, program))]) {
     if (!c) continue;
     try {
       fs.accessSync(c, fs.constants.X_OK);
@@ -264,17 +268,7 @@ const NSD_CANDIDATES = ['/usr/sbin/nsd', '/usr/local/sbin/nsd', '/usr/bin/nsd'];
 
 /** Path of an executable nsd ($NSD first), or undefined if there is none. */
 export function nsdPath(): string | undefined {
-  const candidates = [process.env.NSD, ...NSD_CANDIDATES, ...(process.env.PATH ?? '').split(path.delimiter).map((d) => path.join(d, 'nsd'))];
-  for (const c of candidates) {
-    if (!c) continue;
-    try {
-      fs.accessSync(c, fs.constants.X_OK);
-      if (fs.statSync(c).isFile()) return c;
-    } catch {
-      // not there
-    }
-  }
-  return undefined;
+  return executable('nsd', process.env.NSD, NSD_CANDIDATES);
 }
 
 /**
@@ -346,4 +340,18 @@ export async function startNsd(zones: ReferenceZone[], opts: { nsd?: string; hos
     }
   }
   throw last;
+}
+
+/** Polls `check` every 100 ms until it is true, at most `ms`. */
+export async function until(ms: number, check: () => Promise<boolean>): Promise<boolean> {
+  for (const end = Date.now() + ms; Date.now() < end; await sleep(100)) if (await check()) return true;
+  return false;
+}
+
+/** The serial of the SOA `name` has at the server on `port`, or undefined. */
+export async function serialAt(port: number, name = 'example.com'): Promise<number | undefined> {
+  const r = await sendUdp(port, buildQuery(name, 'SOA'), '127.0.0.1', 2000).catch(() => undefined);
+  if (!r) return undefined;
+  const soa = dnsPacket.decode(r).answers?.find((a) => a.type === 'SOA');
+  return soa ? (soa.data as { serial: number }).serial : undefined;
 }

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startCli, type RunningCli } from '../helpers/cli.js';
 import { buildQuery, dataOf, query, sendTcp, sendUdp, type Transport } from '../helpers/client.js';
-import { freePort } from '../helpers/reference.js';
+import { freePort, serialAt, until } from '../helpers/reference.js';
 import { view, type View } from '../helpers/sections.js';
 
 const SECRET = 'xV8m4MxWFfdg1/8vYL1xFaviuQcLiMqpdhMKJIXlalI=';
@@ -133,17 +133,6 @@ zone:
   };
 }
 
-/** Polls `check` every 100 ms until it is true, at most `ms`. */
-async function until(ms: number, check: () => Promise<boolean>): Promise<boolean> {
-  for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 100))) if (await check()) return true;
-  return false;
-}
-
-const serialAt = async (port: number) => {
-  const r = await query(port, 'udp', 'example.com', 'SOA').catch(() => undefined);
-  const soa = r?.answers?.find((a) => a.type === 'SOA');
-  return soa ? (dataOf(soa) as { serial: number }).serial : undefined;
-};
 
 /**
  * NSD (its default, minimal-responses: no) puts the zone's NS RRset in the authority section of

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startCli, type RunningCli } from '../helpers/cli.js';
 import { dataOf, query } from '../helpers/client.js';
-import { freePort, knotConfHead, knotdPath } from '../helpers/reference.js';
+import { freePort, knotConfHead, knotdPath, serialAt, until } from '../helpers/reference.js';
 
 const SECRET = 'xV8m4MxWFfdg1/8vYL1xFaviuQcLiMqpdhMKJIXlalI=';
 const knotd = knotdPath();
@@ -82,17 +82,6 @@ zone:
   };
 }
 
-/** Polls `check` every 100 ms until it is true, at most `ms`. */
-async function until(ms: number, check: () => Promise<boolean>): Promise<boolean> {
-  for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 100))) if (await check()) return true;
-  return false;
-}
-
-const serialAt = async (port: number) => {
-  const r = await query(port, 'udp', 'example.com', 'SOA').catch(() => undefined);
-  const soa = r?.answers?.find((a) => a.type === 'SOA');
-  return soa ? (dataOf(soa) as { serial: number }).serial : undefined;
-};
 
 t.test('Knot as a secondary: AXFR with TSIG, NOTIFY on a new serial, the change transferred', { skip: knotd ? false : 'knotd not installed' }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'steerdns-primary-'));
